@@ -1,0 +1,153 @@
+"""The service layer: builds the pieces from a Config and offers the operations the CLI and daemon call."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from monitor.classify import Classifier
+from monitor.config.models import Config
+from monitor.extract.worker import ExtractionPool
+from monitor.fetch.client import Fetcher
+from monitor.notify.channels import Channel, build_channels
+from monitor.notify.outbox import DeliverySummary, Outbox
+from monitor.pipeline import CheckReport, Pipeline
+from monitor.redact import Redactor
+from monitor.sources import make_source
+from monitor.sources.base import Source
+from monitor.store.db import make_engine, ping, session_factory
+from monitor.store.deliveries import DeliveryStore
+from monitor.store.migrate import upgrade
+from monitor.store.repo import Repo, now_utc
+
+log = logging.getLogger("monitor")
+LEASE_SECONDS = 900.0
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def build_classifier(config: Config) -> Classifier:
+    return Classifier(extra_terms=dict(config.classifier.extra_terms), ignore_phrases=config.classifier.ignore_phrases)
+
+
+class Store:
+    """Engine + the two repositories. ``open`` migrates unless told not to."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+        sessions = session_factory(self.engine)
+        self.repo = Repo(sessions)
+        self.deliveries = DeliveryStore(sessions)
+
+    @classmethod
+    def open(cls, config: Config, *, migrate: bool = True) -> Store:
+        store = cls(config.database_url)
+        ping(store.engine)
+        if migrate:
+            upgrade(store.engine)
+        return store
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+@dataclass(slots=True)
+class RunSummary:
+    reports: list[CheckReport] = field(default_factory=list)
+    delivery: DeliverySummary = field(default_factory=DeliverySummary)
+
+    @property
+    def failed(self) -> list[CheckReport]:
+        return [r for r in self.reports if r.outcome == "error"]
+
+
+class Monitor:
+    """Everything a run needs, opened together and closed together (``async with Monitor(...)``)."""
+
+    def __init__(self, config: Config, store: Store, *, worker: str | None = None) -> None:
+        self.config = config
+        self.store = store
+        self.worker = worker or worker_name()
+        self.redact = Redactor(config.secrets)
+        self.channels: dict[str, Channel] = build_channels(
+            {name: config.channel_urls(name) for name in config.channels}, self.redact)
+        self.sources: dict[str, Source] = {s.id: make_source(s) for s in config.sources}
+        self.stack = AsyncExitStack()
+        self.pipeline: Pipeline | None = None
+        self.outbox = Outbox(config=config, store=store.deliveries, channels=self.channels, worker=self.worker)
+
+    async def __aenter__(self) -> Monitor:
+        fetcher = await self.stack.enter_async_context(Fetcher(self.config.http))
+        ex = self.config.extraction
+        pool = await self.stack.enter_async_context(
+            ExtractionPool(workers=ex.workers, timeout=ex.timeout, memory_mb=ex.memory, max_pages=ex.max_pages))
+        self.pipeline = Pipeline(config=self.config, repo=self.store.repo, fetcher=fetcher, extract=pool.extract,
+                                 classifier=build_classifier(self.config), worker=self.worker)
+        self.store.repo.sync_sources(((s.id, s.kind, s.area) for s in self.config.sources), now_utc())
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.stack.aclose()
+
+    def enabled(self) -> list[str]:
+        return [s.id for s in self.config.sources if s.enabled]
+
+    async def check_due(self, *, force: bool = False, ids: Sequence[str] | None = None,
+                        limit: int = 1000) -> list[CheckReport]:
+        """Lease due sources (all of ``ids`` when forced) and check them concurrently."""
+        assert self.pipeline is not None
+        wanted = list(ids) if ids is not None else self.enabled()
+        claimed = self.store.repo.claim_due(wanted, self.worker, now_utc(), LEASE_SECONDS, limit, force=force)
+        return list(await asyncio.gather(*(self._check_one(sid) for sid in claimed)))
+
+    async def _check_one(self, source_id: str) -> CheckReport:
+        assert self.pipeline is not None
+        source = self.sources[source_id]
+        try:
+            report = await self.pipeline.check_source(source)
+        except Exception as e:  # a bug in one source must not stop the others
+            log.exception("check of %s crashed", source_id)
+            self.store.repo.release(source_id, self.worker)
+            return CheckReport(source_id, "error", error=f"internal error: {type(e).__name__}: {e}")
+        self._admin_on_health(source, report)
+        for aid in report.alert_ids:
+            for a in self.store.repo.alerts(ids=[aid], limit=1):
+                log.info("ALERT %s [%s] %s: %s <%s>", a["id"], ",".join(a["categories"]), a["event"], a["title"],
+                         a["url"], extra={"alert": a["id"], "source": source_id})
+        return report
+
+    def _admin_on_health(self, source: Source, report: CheckReport) -> None:
+        threshold = self.config.admin.failure_threshold if self.config.admin else 3
+        now = now_utc()
+        if report.outcome == "error" and report.failures >= threshold:
+            if self.store.repo.set_failing_notified(source.id, True):
+                self.outbox.notify_admins(f"source-failing:{source.id}:{now.isoformat()}",
+                                          f"Source {source.id} is failing",
+                                          f"{report.failures} checks of {source.id} failed in a row.\n"
+                                          f"Last error: {report.error}", now)
+        elif report.outcome != "error" and self.store.repo.set_failing_notified(source.id, False):
+            self.outbox.notify_admins(f"source-recovered:{source.id}:{now.isoformat()}",
+                                      f"Source {source.id} has recovered", f"{source.id} was checked successfully "
+                                      "again.", now)
+
+    async def dry_run(self, source_id: str) -> CheckReport:
+        assert self.pipeline is not None
+        return await self.pipeline.check_source(self.sources[source_id], dry_run=True)
+
+    async def deliver(self, *, force: bool = False, now: datetime | None = None) -> DeliverySummary:
+        return await self.outbox.deliver_due(now or now_utc(), force=force)
+
+    async def run_once(self) -> RunSummary:
+        """Check every enabled source now, then deliver what is due."""
+        reports = await self.check_due(force=True)
+        delivery = await self.deliver()
+        return RunSummary(reports, delivery)

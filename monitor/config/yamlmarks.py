@@ -1,0 +1,61 @@
+"""Load YAML keeping the line of every node, so errors read ``FILE:LINE: dotted.path: message``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+Path = tuple[str | int, ...]
+
+
+class MarkedYaml:
+    """The plain data of a YAML document plus ``lines[path] -> 1-based line`` for every node."""
+
+    def __init__(self, data: Any, lines: dict[Path, int]) -> None:
+        self.data = data
+        self.lines = lines
+
+    def line_for(self, path: Path) -> int:
+        """The line of ``path``, or of its nearest ancestor that has one."""
+        p = tuple(path)
+        while p:
+            if p in self.lines:
+                return self.lines[p]
+            p = p[:-1]
+        return self.lines.get((), 1)
+
+
+def load_marked(text: str) -> MarkedYaml:
+    """Parse ``text``; raises yaml.YAMLError with its own mark on a syntax error."""
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    lines: dict[Path, int] = {}
+    if node is None:
+        return MarkedYaml(None, {(): 1})
+    data = _build(node, (), lines)
+    return MarkedYaml(data, lines)
+
+
+def _build(node: yaml.Node, path: Path, lines: dict[Path, int]) -> Any:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = str(_scalar(key_node))
+            lines[(*path, key)] = key_node.start_mark.line + 1
+            if key in out:
+                lines[(*path, key, "__dup__")] = key_node.start_mark.line + 1
+            out[key] = _build(value_node, (*path, key), lines)
+            lines[(*path, key)] = key_node.start_mark.line + 1  # a key's line, not its value's
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(child, (*path, i), lines) for i, child in enumerate(node.value)]
+    return _scalar(node)
+
+
+def _scalar(node: yaml.Node) -> Any:
+    loader = yaml.SafeLoader("")
+    try:
+        return loader.construct_object(node, deep=True)
+    finally:
+        loader.dispose()

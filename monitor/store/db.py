@@ -1,0 +1,80 @@
+"""Engine and sessions: SQLite in WAL mode with a busy timeout (embedded default), PostgreSQL for scale-out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.errors import StoreError
+
+SQLITE_BUSY_MS = 15000
+
+
+def redact_url(url: str) -> str:
+    """The URL with its password replaced, for messages and ``status``."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        parts = urlsplit(url)
+        return f"{parts.scheme}://…" if parts.scheme else "(database URL)"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``. SQLite files get WAL, a busy timeout and their directory created."""
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        if u.database and u.database != ":memory:":
+            Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(u, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if u.drivername == "postgresql":
+        u = u.set(drivername="postgresql+psycopg")
+    return create_engine(u, pool_pre_ping=True, pool_size=5, max_overflow=5,
+                         connect_args={"connect_timeout": 10})
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def ping(engine: Engine) -> None:
+    """Raise StoreError with a clear message when the store does not answer."""
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except OperationalError as e:
+        raise StoreError(f"the store at {redact_url(str(engine.url.render_as_string(hide_password=False)))} "
+                         f"does not answer: {_first_line(e)}") from None
+
+
+def _first_line(e: BaseException) -> str:
+    orig = getattr(e, "orig", None) or e
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0][:200]
+
+
+def describe_operational_error(e: OperationalError) -> str:
+    msg = _first_line(e)
+    if "locked" in msg:
+        return (f"the SQLite store stayed locked for more than {SQLITE_BUSY_MS // 1000}s "
+                "(another process is writing); try again, or move to PostgreSQL for several workers")
+    return f"the store failed: {msg}"
