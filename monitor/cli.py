@@ -292,6 +292,17 @@ def catalog(query: str | None, as_json: bool) -> None:
 
 
 @main.command()
+@click.pass_obj
+def healthcheck(obj: Ctx) -> None:
+    """Container probe: the status endpoint's /healthz if configured, else the store (exit 0 healthy, 1 not)."""
+    from monitor.web.status import probe
+
+    ok, detail = probe(obj.config())
+    click.echo(detail, err=not ok)
+    sys.exit(0 if ok else 1)
+
+
+@main.command()
 @click.option("--fast", is_flag=True, help="No pauses between steps.")
 def demo(fast: bool) -> None:
     """Serve a bundled scenario on 127.0.0.1 and run the monitor against it, step by step."""

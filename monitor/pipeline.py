@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,12 +20,38 @@ from monitor.config.models import Config
 from monitor.errors import FetchError, MonitorError
 from monitor.extract.types import PageText
 from monitor.notify.routing import contains_any, targets
-from monitor.sources.base import CheckContext, CheckOutcome, EventDraft, Observation, Source
+from monitor.sources.base import CheckContext, CheckOutcome, EventDraft, ItemRecord, Observation, Source
 from monitor.store.db import describe_operational_error
 from monitor.store.repo import AlertDraft, CheckRecord, Repo, now_utc
 
 log = logging.getLogger("monitor.check")
 MAX_EVIDENCE = 6
+
+
+class LazyItems(Mapping[str, ItemRecord]):
+    """The source's known items, loaded from the store on first use: a 304 or unchanged body never pays for it."""
+
+    def __init__(self, load: Callable[[], dict[str, ItemRecord]]) -> None:
+        self._load = load
+        self._items: dict[str, ItemRecord] | None = None
+
+    @property
+    def items_(self) -> dict[str, ItemRecord]:
+        if self._items is None:
+            self._items = self._load()
+        return self._items
+
+    def __getitem__(self, key: str) -> ItemRecord:
+        return self.items_[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.items_)
+
+    def __len__(self) -> int:
+        return len(self.items_)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.items_
 
 
 @dataclass(slots=True)
@@ -87,7 +113,8 @@ class Pipeline:
         baseline = not (row is not None and row.baseline_done) and source.config.baseline == "silent"
         robots = source.config.robots if source.config.robots is not None else self.config.http.robots
         return CheckContext(
-            fetcher=self.fetcher, state=dict(row.state or {}) if row else {}, items=self.repo.items(source.id),
+            fetcher=self.fetcher, state=dict(row.state or {}) if row else {},
+            items=LazyItems(lambda: self.repo.items(source.id)),
             baseline=baseline, now=now, load_text=lambda key: self.repo.latest_text(source.id, key),
             extract=self.extract, known_elsewhere=lambda url: self.repo.item_by_url(url, source.id),
             dry_run=dry_run, robots=robots,

@@ -10,18 +10,35 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError
 
 from monitor.config.env import MissingVariable, expand
-from monitor.config.models import Config
 from monitor.config.yamlmarks import MarkedYaml, load_marked
 from monitor.errors import ConfigError
-from monitor.sources import SOURCE_KINDS
+
+if TYPE_CHECKING:
+    from monitor.config.models import Config
 
 __all__ = ["Config", "load_config", "default_config_path"]
+
+
+def __getattr__(name: str) -> Any:
+    # The models import the source registry, whose modules import monitor.config.units: importing
+    # them lazily keeps ``import monitor.sources`` working before ``import monitor.config``.
+    if name == "Config":
+        from monitor.config.models import Config
+
+        return Config
+    raise AttributeError(name)
+
+
+def _kinds() -> list[str]:
+    from monitor.sources import SOURCE_KINDS
+
+    return sorted(SOURCE_KINDS)
 
 
 def default_config_path(environ: Mapping[str, str] | None = None) -> str:
@@ -94,7 +111,7 @@ def _expand_catalog(data: dict[str, Any], problems: _Problems) -> list[str]:
     entries = data.get("catalog")
     if not entries:
         return []
-    from monitor.catalog import CatalogEntry
+    from monitor.catalog import CatalogEntry, CatalogLookupError
     from monitor.catalog import expand as expand_catalog
 
     parsed = []
@@ -103,11 +120,12 @@ def _expand_catalog(data: dict[str, Any], problems: _Problems) -> list[str]:
             parsed.append(CatalogEntry.model_validate(raw))
         except ValidationError as e:
             for err in e.errors():
-                problems.add(("catalog", i, *err["loc"]), err["msg"])
+                problems.add(("catalog", i, *err["loc"]), _message(err))
     try:
         expansion = expand_catalog(parsed)
-    except ValueError as e:
-        problems.add(("catalog",), str(e))
+    except CatalogLookupError as e:
+        for index, message in e.problems:
+            problems.add(("catalog", index), message)
         return []
     sources = data.setdefault("sources", [])
     if not isinstance(sources, list):
@@ -118,6 +136,8 @@ def _expand_catalog(data: dict[str, Any], problems: _Problems) -> list[str]:
 
 
 def _validate(data: dict[str, Any], problems: _Problems) -> Config | None:
+    from monitor.config.models import Config
+
     _cross_check(data, problems)
     try:
         return Config.model_validate(data)
@@ -134,7 +154,7 @@ def _clean_loc(loc: tuple[Any, ...]) -> tuple[str | int, ...]:
     """Drop pydantic's union tags (``sources.0.feed.url`` -> ``sources.0.url``)."""
     out: list[str | int] = []
     for i, part in enumerate(loc):
-        if isinstance(part, str) and part in SOURCE_KINDS and i >= 2 and loc[0] == "sources":
+        if isinstance(part, str) and part in _kinds() and i >= 2 and loc[0] == "sources":
             continue
         if isinstance(part, str) and ("[" in part or part.startswith("function-")):
             continue
@@ -148,9 +168,9 @@ def _message(err: Any) -> str:
         return "unknown key (check its spelling and level)"
     if kind == "union_tag_invalid":
         ctx = err.get("ctx", {})
-        return f"unknown source kind {ctx.get('tag')!r}; expected one of: {', '.join(sorted(SOURCE_KINDS))}"
+        return f"unknown source kind {ctx.get('tag')!r}; expected one of: {', '.join(_kinds())}"
     if kind == "union_tag_not_found":
-        return f"a source needs a 'kind' ({', '.join(sorted(SOURCE_KINDS))})"
+        return f"a source needs a 'kind' ({', '.join(_kinds())})"
     msg = str(err.get("msg", "invalid value"))
     return msg.removeprefix("Value error, ")
 

@@ -11,9 +11,13 @@ from typing import Annotated, Union
 from pydantic import Field
 
 from monitor.sources.base import Source
+from monitor.sources.board_papers import BoardPapersSource
 from monitor.sources.feed import FeedSource
+from monitor.sources.page import PageSource
+from monitor.sources.petition import PetitionSource
+from monitor.sources.petitions import PetitionsSource
 
-BUILTIN_KINDS: tuple[type[Source], ...] = (FeedSource,)
+BUILTIN_KINDS: tuple[type[Source], ...] = (BoardPapersSource, FeedSource, PageSource, PetitionsSource, PetitionSource)
 
 
 def build_registry(kinds: tuple[type[Source], ...] = BUILTIN_KINDS) -> dict[str, type[Source]]:
