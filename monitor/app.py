@@ -14,6 +14,7 @@ from typing import Any
 
 from monitor.classify import Classifier
 from monitor.config.models import Config
+from monitor.extract.cache import CachedExtract
 from monitor.extract.worker import ExtractionPool
 from monitor.fetch.client import Fetcher
 from monitor.notify.channels import Channel, build_channels
@@ -90,7 +91,8 @@ class Monitor:
         ex = self.config.extraction
         pool = await self.stack.enter_async_context(
             ExtractionPool(workers=ex.workers, timeout=ex.timeout, memory_mb=ex.memory, max_pages=ex.max_pages))
-        self.pipeline = Pipeline(config=self.config, repo=self.store.repo, fetcher=fetcher, extract=pool.extract,
+        self.pipeline = Pipeline(config=self.config, repo=self.store.repo, fetcher=fetcher,
+                                 extract=CachedExtract(pool.extract),
                                  classifier=build_classifier(self.config), worker=self.worker)
         self.store.repo.sync_sources(((s.id, s.kind, s.area) for s in self.config.sources), now_utc())
         return self

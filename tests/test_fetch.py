@@ -102,8 +102,19 @@ async def test_per_host_delay_spaces_requests(site):
     site.set("/x", "text/plain", "x")
     async with Fetcher(settings(per_host_delay="0.3s", robots=False)) as f:
         t0 = time.monotonic()
-        await asyncio.gather(*(f.get(site.url("/x")) for _ in range(4)))
+        await asyncio.gather(*(f.get(site.url(f"/x?n={i}")) for i in range(4)))
     assert time.monotonic() - t0 >= 0.85
+
+
+async def test_concurrent_unconditional_gets_of_one_url_are_shared(site):
+    site.set("/pack.pdf", "application/pdf", b"%PDF-1.4 pack", delay=0.3)
+    async with Fetcher(settings()) as f:
+        results = await asyncio.gather(*(f.get(site.url("/pack.pdf")) for _ in range(3)))
+        again = await f.get(site.url("/pack.pdf"))
+        conditional = await f.get(site.url("/pack.pdf"), etag=again.etag)
+    assert {r.content for r in results} == {b"%PDF-1.4 pack"} and again.content == b"%PDF-1.4 pack"
+    assert conditional.not_modified
+    assert len(site.hits_for("/pack.pdf")) == 2       # one shared download, one conditional re-check
 
 
 def test_retry_after_parses_dates():

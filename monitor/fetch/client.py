@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -96,6 +97,7 @@ class Fetcher:
         self.robots = RobotsCache(self._fetch_robots, settings.user_agent)
         self.addresses = AddressPolicy()
         self.requests = 0
+        self.shared = SharedResponses()
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -125,6 +127,14 @@ class Fetcher:
         :param origin: the page this link was found on; a link from a public address to a private,
             loopback or link-local one is refused.
         """
+        if etag or last_modified:
+            return await self._get(url, etag, last_modified, max_bytes, robots, origin)
+        # An unconditional GET of a URL another source is fetching (or just fetched) is shared:
+        # a document linked from two listing pages is downloaded once.
+        return await self.shared.get(url, lambda: self._get(url, None, None, max_bytes, robots, origin))
+
+    async def _get(self, url: str, etag: str | None, last_modified: str | None, max_bytes: int | None,
+                   robots: bool | None, origin: str | None) -> FetchResult:
         obey = self.settings.robots if robots is None else robots
         cap = max_bytes or self.settings.max_bytes
         headers: dict[str, str] = {}
@@ -205,6 +215,45 @@ class Fetcher:
         except FetchError:
             return 0, ""
         return result.status, result.content.decode("utf-8", "replace")
+
+
+class SharedResponses:
+    """Single-flight plus a short memory of unconditional GETs (bounded in age, count and bytes)."""
+
+    def __init__(self, ttl: float = 120.0, max_bytes: int = 64_000_000, max_items: int = 32) -> None:
+        self.ttl, self.max_bytes, self.max_items = ttl, max_bytes, max_items
+        self.inflight: dict[str, asyncio.Future[FetchResult]] = {}
+        self.recent: dict[str, tuple[float, FetchResult]] = {}
+
+    async def get(self, url: str, fetch: Callable[[], Awaitable[FetchResult]]) -> FetchResult:
+        hit = self.recent.get(url)
+        if hit and time.monotonic() - hit[0] < self.ttl:
+            return hit[1]
+        if url in self.inflight:
+            return await asyncio.shield(self.inflight[url])
+        future: asyncio.Future[FetchResult] = asyncio.get_running_loop().create_future()
+        self.inflight[url] = future
+        try:
+            result = await fetch()
+        except BaseException as e:
+            future.set_exception(e)
+            future.exception()  # retrieved: no "never retrieved" warning when nobody else waited
+            raise
+        finally:
+            self.inflight.pop(url, None)
+        future.set_result(result)
+        self._remember(url, result)
+        return result
+
+    def _remember(self, url: str, result: FetchResult) -> None:
+        if len(result.content) > self.max_bytes // 4:
+            return
+        now = time.monotonic()
+        self.recent = {u: v for u, v in self.recent.items() if now - v[0] < self.ttl}
+        self.recent[url] = (now, result)
+        while len(self.recent) > self.max_items or sum(len(r.content) for _, r in self.recent.values()) > \
+                self.max_bytes:
+            self.recent.pop(next(iter(self.recent)))
 
 
 def _host(url: str) -> str:

@@ -205,7 +205,9 @@ class Repo:
                                   created_at=now))
 
     def _insert_alert(self, s: Session, a: AlertDraft, now: datetime) -> int | None:
-        if s.scalar(select(AlertRow.id).where(AlertRow.dedupe_key == a.dedupe_key)) is not None:
+        existing = s.scalar(select(AlertRow.id).where(AlertRow.dedupe_key == a.dedupe_key))
+        if existing is not None:
+            self._add_targets(s, existing, a.targets, now)
             return None
         try:
             with s.begin_nested():
@@ -219,10 +221,20 @@ class Repo:
             if "unique" in str(e).lower() or "duplicate" in str(e).lower():
                 return None
             raise
-        for sub, channel, mode in a.targets:
-            s.add(DeliveryRow(alert_id=row.id, subscription=sub, channel=channel, mode=mode, status="pending",
-                              next_attempt_at=now, created_at=now))
+        self._add_targets(s, row.id, a.targets, now)
         return row.id
+
+    @staticmethod
+    def _add_targets(s: Session, alert_id: int, targets: Sequence[tuple[str, str, str]], now: datetime) -> None:
+        """Deliveries an alert still lacks: the same event seen by another source (a joint board pack
+        linked from two bodies' pages) reaches that source's subscribers too, still once each."""
+        have = {(r[0], r[1]) for r in s.execute(select(DeliveryRow.subscription, DeliveryRow.channel)
+                                                .where(DeliveryRow.alert_id == alert_id))}
+        for sub, channel, mode in targets:
+            if (sub, channel) not in have:
+                have.add((sub, channel))
+                s.add(DeliveryRow(alert_id=alert_id, subscription=sub, channel=channel, mode=mode,
+                                  status="pending", next_attempt_at=now, created_at=now))
 
     # -- reading alerts ------------------------------------------------------------------------
     def alerts(self, *, since: datetime | None = None, limit: int | None = 50,
@@ -248,8 +260,8 @@ class Repo:
         with self.sessions() as s:
             return {
                 "alerts": s.scalar(select(func.count(AlertRow.id))) or 0,
-                "deliveries": dict(s.execute(select(DeliveryRow.status, func.count()).group_by(DeliveryRow.status))
-                                   .tuples().all()),
+                "deliveries": {r[0]: r[1] for r in s.execute(select(DeliveryRow.status, func.count())
+                                                             .group_by(DeliveryRow.status))},
             }
 
 
