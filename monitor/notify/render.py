@@ -199,6 +199,13 @@ def headline(alert: dict[str, Any]) -> str:
     """What happened, in one line of at most 200 characters: ``"Merger: CCGs to merge"``."""
     categories = set(alert.get("categories") or ())
     event = str(alert.get("event") or "")
+    title_text = _one_line(alert.get("title"))
+    if event.startswith("petition_") and ": " in title_text:
+        # The petition sources already title the event ("Petition passed 10,000 signatures: <petition>").
+        what, _, rest = title_text.partition(": ")
+        if what == "New petition":
+            what = _petition_prefix(alert, categories)
+        return _trim(f"{what}: {rest}", TITLE_LIMIT)
     if event.startswith("petition_"):
         prefix = _petition_prefix(alert, categories)
     else:
