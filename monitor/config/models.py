@@ -20,11 +20,15 @@ class Strict(BaseModel):
 
 
 class Defaults(Strict):
+    """Defaults for every source."""
+
     interval: Duration = Field(default=6 * 3600.0, description="Default check interval of a source.")
     jitter: Percent = Field(default=0.1, description="Random spread added to each interval (10% = up to 10% later).")
 
 
 class StatusSettings(Strict):
+    """The optional status endpoint: /healthz, /metrics, /alerts.json, /alerts.atom."""
+
     listen: str = Field(default="127.0.0.1:8080", description="host:port of the status endpoint.")
 
     @field_validator("listen")
@@ -45,11 +49,15 @@ class StatusSettings(Strict):
 
 
 class AdminSettings(Strict):
+    """Who is told when a source keeps failing (and recovers) or a delivery is given up."""
+
     channels: list[str] = Field(description="Channels told about failing sources and given-up deliveries.")
     failure_threshold: int = Field(default=3, ge=1, description="Failed checks in a row before admins are told.")
 
 
 class DeliverySettings(Strict):
+    """Retries and give-up of sends."""
+
     retry: list[Duration] = Field(
         default_factory=lambda: [60.0, 300.0, 1800.0, 7200.0, 21600.0],
         description="Backoff between attempts of a failed send; the last value repeats.",
@@ -59,6 +67,8 @@ class DeliverySettings(Strict):
 
 
 class ExtractionSettings(Strict):
+    """The document extraction worker processes."""
+
     workers: int = Field(default=1, ge=1, le=16, description="Extraction worker processes.")
     timeout: Duration = Field(default=120.0, description="Longest one document's extraction may take.")
     memory: int = Field(default=768, ge=64, description="Memory limit of a worker, in MB.")
@@ -66,6 +76,8 @@ class ExtractionSettings(Strict):
 
 
 class ClassifierSettings(Strict):
+    """Admin tuning of the built-in classifier rules."""
+
     extra_terms: dict[Literal["merger", "service_change", "unconsulted", "consultation"], list[str]] = Field(
         default_factory=dict, description="More cue phrases per category (case-insensitive)."
     )
@@ -73,6 +85,8 @@ class ClassifierSettings(Strict):
 
 
 class Subscription(Strict):
+    """Who gets which alerts, where and when."""
+
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Unique name of the subscription.")
     channels: list[str] = Field(min_length=1, description="Channel names to deliver to.")
     categories: list[Category] = Field(default_factory=lambda: list(CATEGORIES), description="Default: all.")
@@ -111,16 +125,16 @@ class Config(Strict):
 
     version: Literal[1] = Field(description="Config format version; must be 1.")
     database_url: str = Field(default="sqlite:///data/monitor.db", description="env DATABASE_URL wins.")
-    http: HttpSettings = Field(default_factory=HttpSettings)
-    defaults: Defaults = Field(default_factory=Defaults)
-    status: StatusSettings | None = None
-    admin: AdminSettings | None = None
-    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
-    extraction: ExtractionSettings = Field(default_factory=ExtractionSettings)
-    channels: dict[str, ChannelValue] = Field(default_factory=dict)
-    classifier: ClassifierSettings = Field(default_factory=ClassifierSettings)
-    subscriptions: list[Subscription] = Field(default_factory=list)
-    sources: list[SourceConfig] = Field(default_factory=list)
+    http: HttpSettings = Field(default_factory=HttpSettings, description="The shared HTTP client.")
+    defaults: Defaults = Field(default_factory=Defaults, description="Defaults for every source.")
+    status: StatusSettings | None = Field(default=None, description="Optional status endpoint.")
+    admin: AdminSettings | None = Field(default=None, description="Optional admin notices.")
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings, description="Retries and give-up.")
+    extraction: ExtractionSettings = Field(default_factory=ExtractionSettings, description="PDF/DOCX workers.")
+    channels: dict[str, ChannelValue] = Field(default_factory=dict, description="Name -> Apprise URL(s).")
+    classifier: ClassifierSettings = Field(default_factory=ClassifierSettings, description="Classifier tuning.")
+    subscriptions: list[Subscription] = Field(default_factory=list, description="Who gets what.")
+    sources: list[SourceConfig] = Field(default_factory=list, description="What is watched.")
     catalog: list[dict[str, Any]] = Field(default_factory=list, description="Catalogue entries (expanded).")
 
     path: str | None = Field(default=None, exclude=True)
