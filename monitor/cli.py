@@ -144,11 +144,12 @@ def validate(obj: Ctx) -> None:
 @click.pass_obj
 def status(obj: Ctx, as_json: bool) -> None:
     """One row per source: last check, last change, errors, next due."""
-    from monitor.views import status_rows, status_table
+    from monitor.views import source_summaries, status_rows, status_table
 
     config = obj.config()
     with opened_store(config) as store:
-        rows = status_rows(config, store.repo.sources(), Redactor(config.secrets))
+        rows = status_rows(config, store.repo.sources(), Redactor(config.secrets),
+                           source_summaries(config, store.repo))
     click.echo(json.dumps(rows, indent=2) if as_json else status_table(rows))
 
 

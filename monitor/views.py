@@ -15,9 +15,12 @@ STATUS_FIELDS = ("id", "kind", "area", "last_checked", "last_changed", "last_err
                  "next_due")
 
 
-def status_rows(config: Config, rows: list[Any], redact: Any) -> list[dict[str, Any]]:
-    """One row per configured source (contract section 1), joined with what the store knows."""
+def status_rows(config: Config, rows: list[Any], redact: Any,
+                summaries: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    """One row per configured source (contract section 1), joined with what the store knows.
+    ``summaries`` adds a kind's own one-liner (a watched petition's count and state)."""
     by_id = {r.id: r for r in rows}
+    summaries = summaries or {}
     out = []
     for src in config.sources:
         r = by_id.get(src.id)
@@ -31,6 +34,7 @@ def status_rows(config: Config, rows: list[Any], redact: Any) -> list[dict[str, 
             "enabled": src.enabled,
             "interval": format_duration(config.interval_of(src)),
             "url": getattr(src, "url", None) or getattr(src, "base_url", None),
+            "summary": summaries.get(src.id),
         })
     return out
 
@@ -38,15 +42,28 @@ def status_rows(config: Config, rows: list[Any], redact: Any) -> list[dict[str, 
 def status_table(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "no sources configured"
-    head = ("ID", "KIND", "AREA", "LAST CHECKED", "LAST CHANGED", "FAILS", "NEXT DUE", "LAST ERROR")
+    head = ("ID", "KIND", "AREA", "LAST CHECKED", "LAST CHANGED", "FAILS", "NEXT DUE", "LAST ERROR / SUMMARY")
     lines = [head]
     for r in rows:
         lines.append((r["id"], r["kind"], r["area"] or "-", r["last_checked"] or "never", r["last_changed"] or "-",
                       str(r["consecutive_failures"]), r["next_due"] or ("disabled" if not r["enabled"] else "-"),
-                      (r["last_error"] or "")[:70]))
+                      (r["last_error"] or r.get("summary") or "")[:90]))
     widths = [max(len(str(line[i])) for line in lines) for i in range(len(head) - 1)]
     return "\n".join("  ".join(str(c).ljust(w) for c, w in zip(line[:-1], widths, strict=True)) + "  " + line[-1]
                      for line in lines).rstrip()
+
+
+def source_summaries(config: Config, repo: Any) -> dict[str, str]:
+    """Each source kind's own one-line summary, where the kind offers one (``status_summary``)."""
+    from monitor.sources import make_source
+
+    out = {}
+    for src in config.sources:
+        source = make_source(src)
+        summary = getattr(source, "status_summary", None)
+        if summary is not None:
+            out[src.id] = summary(repo.items(src.id))
+    return out
 
 
 def _when(created: str | None) -> str:

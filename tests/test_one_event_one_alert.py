@@ -88,3 +88,6 @@ def test_petition_event_seen_by_search_and_watch_is_one_alert(site, webhook, tmp
     assert milestones[0]["petition"]["id"] == 700321 and milestones[0]["petition"]["signature_count"] == 10_250
     assert milestones[0]["url"].endswith("/petitions/700321")
     assert len(webhook.received) == len(alerts)
+    status = {r["id"]: r for r in json.loads(cli(cfg, "status", "--json").stdout)}
+    assert status["watch"]["summary"] == "#700321 open 10,250 signatures"
+    assert "10,250 signatures" in status["search"]["summary"]
