@@ -109,8 +109,8 @@ async def test_per_host_delay_spaces_requests(site):
 async def test_concurrent_unconditional_gets_of_one_url_are_shared(site):
     site.set("/pack.pdf", "application/pdf", b"%PDF-1.4 pack", delay=0.3)
     async with Fetcher(settings()) as f:
-        results = await asyncio.gather(*(f.get(site.url("/pack.pdf")) for _ in range(3)))
-        again = await f.get(site.url("/pack.pdf"))
+        results = await asyncio.gather(*(f.get(site.url("/pack.pdf"), shared=True) for _ in range(3)))
+        again = await f.get(site.url("/pack.pdf"), shared=True)
         conditional = await f.get(site.url("/pack.pdf"), etag=again.etag)
     assert {r.content for r in results} == {b"%PDF-1.4 pack"} and again.content == b"%PDF-1.4 pack"
     assert conditional.not_modified

@@ -79,7 +79,8 @@ def _pdf(name: str) -> bytes:
 def board_page(papers: list[tuple[str, str]]) -> str:
     rows = "".join(f'<li><a href="{href}">{title}</a> (PDF)</li>' for title, href in papers)
     return ("<html><head><title>Board meetings | NHS Westshire ICB</title></head><body><nav><a href='/'>Home</a>"
-            f"</nav><main><h1>Board meetings in public</h1><h2>18 November 2026</h2><ul>{rows}</ul></main></body></html>")
+            "</nav><main><h1>Board meetings in public</h1><h2>18 November 2026</h2>"
+            f"<ul>{rows}</ul></main></body></html>")
 
 
 def news_feed(items: list[tuple[str, str, str]]) -> str:

@@ -118,6 +118,7 @@ class Fetcher:
         max_bytes: int | None = None,
         robots: bool | None = None,
         origin: str | None = None,
+        shared: bool = False,
     ) -> FetchResult:
         """GET ``url`` politely, following redirects.
 
@@ -126,8 +127,11 @@ class Fetcher:
         :param robots: obey robots.txt (default ``http.robots``).
         :param origin: the page this link was found on; a link from a public address to a private,
             loopback or link-local one is refused.
+        :param shared: for documents: an unconditional GET of a URL another source is fetching (or
+            fetched in the last two minutes) shares that response, so a paper linked from two listing
+            pages is downloaded once. Listing pages never share (they must be fresh).
         """
-        if etag or last_modified:
+        if etag or last_modified or not shared:
             return await self._get(url, etag, last_modified, max_bytes, robots, origin)
         # An unconditional GET of a URL another source is fetching (or just fetched) is shared:
         # a document linked from two listing pages is downloaded once.

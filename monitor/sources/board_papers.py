@@ -181,9 +181,12 @@ class BoardPapersSource(Source):
     async def check(self, ctx: CheckContext) -> Observation:
         walk = await self._walk(ctx)
         state = {**ctx.state, "pages": walk.pages, "not_documents": dict(ctx.state.get("not_documents", {}))}
-        if not walk.modified:  # nothing to parse: no document requests either
+        if not walk.modified:  # nothing to parse; only recent papers are re-checked for revisions
             outcome, status = (CheckOutcome.UNCHANGED, 200) if walk.answered else (CheckOutcome.NOT_MODIFIED, 304)
-            return Observation(outcome, status, state=state, walked=walk.walked, notes=walk.notes)
+            obs = Observation(outcome, status, state=state, walked=walk.walked, notes=walk.notes)
+            if _has_recent(state, ctx.now):  # (a paper replaced under an unchanged listing is still seen)
+                await self._gather(ctx, self._rechecks(ctx, obs.state), obs)
+            return obs
         obs = Observation(CheckOutcome.UNCHANGED, 200, state=state, walked=walk.walked, notes=walk.notes)
         now = ctx.now.isoformat()
         if ctx.dry_run:
@@ -206,15 +209,25 @@ class BoardPapersSource(Source):
             for doc in new[limit:]:  # make sure their page is fetched in full again next time
                 walk.pages[doc.origin] = {k: v for k, v in walk.pages.get(doc.origin, {}).items()
                                          if k not in ("etag", "last_modified", "body_hash")}
-        for part in await self._fetch_all(ctx, new[:limit] + self._rechecks(ctx, obs.state), obs.state):
+        await self._gather(ctx, new[:limit] + self._rechecks(ctx, obs.state), obs)
+        if ctx.baseline:
+            obs.outcome = CheckOutcome.BASELINE
+        return obs
+
+    async def _gather(self, ctx: CheckContext, docs: list[Doc], obs: Observation) -> None:
+        """Fetch ``docs`` and fold their items, events and notes into ``obs``; remember recent papers."""
+        for part in await self._fetch_all(ctx, docs, obs.state):
             obs.items.extend(part.items)
             obs.events.extend(part.events)
             obs.notes.extend(part.notes)
-        if ctx.baseline:
-            obs.outcome = CheckOutcome.BASELINE
-        elif obs.items or obs.events:
+        recent = {k: v for k, v in obs.state.get("recent", {}).items() if v >= (ctx.now - RECHECK_WINDOW).isoformat()}
+        for item in obs.items:
+            if item.key.startswith("doc:") and item.data.get("first_seen") and not item.data.get("baseline") \
+                    and not item.data.get("shared"):
+                recent.setdefault(item.key, item.data["first_seen"])
+        obs.state["recent"] = recent
+        if obs.items or obs.events:
             obs.outcome = CheckOutcome.CHANGED
-        return obs
 
     # -- walking the pages -------------------------------------------------------------------------
 
@@ -380,7 +393,7 @@ class BoardPapersSource(Source):
         validators = request_headers_for(doc.data) if known_hash else {}
         try:
             result = await ctx.fetcher.get(doc.url, **validators, max_bytes=self.config.documents.max_bytes,
-                                           robots=ctx.robots, origin=doc.origin)
+                                           robots=ctx.robots, origin=doc.origin, shared=True)
         except FetchError as e:
             if doc.data.get("error") != str(e):
                 self._failed(doc, known_hash, str(e), obs)
@@ -441,3 +454,9 @@ def _order(urls: list[str], pages: dict[str, dict[str, Any]]) -> list[str]:
     new = [u for u in urls if "checked" not in pages.get(u, {})]
     known = sorted((u for u in urls if "checked" in pages.get(u, {})), key=lambda u: pages[u]["checked"])
     return new + known
+
+
+def _has_recent(state: dict[str, Any], now: datetime) -> bool:
+    """Whether any paper downloaded within RECHECK_WINDOW is on record (so re-checks need the items)."""
+    cutoff = (now - RECHECK_WINDOW).isoformat()
+    return any(first_seen >= cutoff for first_seen in state.get("recent", {}).values())
