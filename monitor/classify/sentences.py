@@ -1,0 +1,191 @@
+"""Sentences out of extracted text: PDF line breaks joined, hyphenation repaired, bullets and abbreviations kept.
+
+Text from a PDF arrives as lines. A line break inside a paragraph becomes a space; a blank line,
+a bullet, a line ending in ``:`` and a short heading-like line end a sentence. A word hyphenated
+across lines (``consul-`` / ``tation``) is joined, unless the second half is a usual compound head
+(``midwife-`` / ``led``). Full stops after ``St``, ``Dr``, ``No`` (before a number), initials and the
+like do not end a sentence.
+
+:func:`split_sentences` gives the sentences as strings; :func:`segments` also says, for each
+bullet item, which sentence introduced its list (``Changes may include:``), so that the classifier
+can read the item in the light of its lead-in.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+#: Second halves of a line-broken word that keep their hyphen (``midwife-led``, ``long-term``).
+_KEEP_HYPHEN_AFTER = frozenset(
+    "led based term like wide site run funded owned specific related day week month year hour up in out off on "
+    "to and or of the care bed beds patient patients centre level line time free friendly making being face hand "
+    "week's day's hospital unit ward".split()
+)
+#: First halves that keep their hyphen (``self-referral``, ``non-urgent``, ``pre-consultation``).
+_KEEP_HYPHEN_BEFORE = frozenset("self non pre post cross multi ex well long short full part step out".split())
+
+#: Words whose full stop never ends a sentence.
+_ABBREVIATIONS = frozenset(
+    "st dr mr mrs ms mx prof cllr rev revd hon rt sgt capt lt col gen vs cf al approx fig figs para paras ref tel "
+    "dept mt eg ie".split()
+)
+#: Words whose full stop does not end a sentence when a number follows (``No. 3``, ``p. 12``, ``Jan. 5``).
+_ABBREVIATIONS_BEFORE_NUMBER = frozenset(
+    "no nos p pp vol ch sec art reg para s jan feb mar apr jun jul aug sep sept oct nov dec".split()
+)
+
+_BULLET = re.compile(
+    r"^\s*(?:[•●▪◦·‣∙■□➢►✓\-–—*]|\(?\d{1,2}[.)](?=\s)|\(?[a-hj-z][.)](?=\s)|\(?(?:i|ii|iii|iv|v|vi|vii|viii|ix|x)\))\s+"
+)
+_INLINE_BULLET = re.compile(r"\s+[•●▪■➢►]\s+")
+_HYPHEN_BREAK = re.compile(r"([A-Za-z]+)-[ \t]*\n[ \t]*([a-z][\w'’]*)")
+_SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_TERMINAL = re.compile(r"[.!?:;,…\"”’)]\s*$")
+_BOUNDARY = re.compile(r"([.!?…]+)([\"'”’)\]]*)\s+(?=[\"'“‘(\[]?[A-Z0-9£])")
+_LAST_WORD = re.compile(r"(\S+)$")
+#: A line ending like this is cut mid-phrase: the next line continues it.
+_OPEN_END = re.compile(
+    r"(?:[,&(–-]|\b(?:a|an|and|at|by|for|from|in|of|on|or|the|to|with|its|their|our))$", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One sentence (whitespace-normalised) and, for a bullet item, the index of the sentence leading its list."""
+
+    text: str
+    lead: int | None = None
+
+
+def repair_hyphenation(text: str) -> str:
+    """Join words hyphenated across a line break: ``consul-\\ntation`` -> ``consultation``."""
+
+    def join(m: re.Match[str]) -> str:
+        first, second = m.group(1), m.group(2)
+        keep = second.lower() in _KEEP_HYPHEN_AFTER or first.lower() in _KEEP_HYPHEN_BEFORE
+        return f"{first}-{second}" if keep else f"{first}{second}"
+
+    return _HYPHEN_BREAK.sub(join, text)
+
+
+def _clean(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text.replace("\u00ad", ""))
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n")
+    return repair_hyphenation(text)
+
+
+def _is_heading(line: str, next_line: str, longest: int) -> bool:
+    """A short line with no closing punctuation, followed by a capitalised line, ends its own block."""
+    if longest < 40 or len(line) >= 0.6 * longest or _TERMINAL.search(line):
+        return False
+    return next_line[:1].isupper() or next_line[:1].isdigit()
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    """One line of text: whitespace-normalised, its indentation, and for a bullet the column its text starts at."""
+
+    text: str
+    indent: int
+    bullet_column: int | None
+
+
+def _line(raw: str) -> _Line:
+    raw = raw.expandtabs(4)
+    indent = len(raw) - len(raw.lstrip())
+    marker = _BULLET.match(raw)
+    body = raw[marker.end() :] if marker else raw
+    return _Line(_SPACES.sub(" ", body).strip(), indent, marker.end() if marker else None)
+
+
+def _continues_bullet(previous: str, line: _Line, column: int, longest: int) -> bool:
+    """A line after a bullet's line continues the bullet unless it looks like a new paragraph: it starts with a
+    capital, further left than the bullet's text, after a bullet line that neither fills the width nor ends mid-phrase.
+    """
+    if line.indent >= column or not (line.text[:1].isupper() or line.text[:1].isdigit()):
+        return True
+    return (longest >= 40 and len(previous) >= 0.8 * longest) or bool(_OPEN_END.search(previous))
+
+
+def _blocks(text: str) -> list[tuple[str, bool]]:
+    """Lines joined into blocks that no sentence crosses; each block says whether it is a bullet item."""
+    lines = [_line(raw) for raw in text.split("\n")]
+    longest = max((len(ln.text) for ln in lines), default=0)
+    blocks: list[tuple[str, bool]] = []
+    current: list[str] = []
+    column: int | None = None  # the text column of the bullet being read, if any
+
+    def close() -> None:
+        nonlocal current, column
+        if current:
+            blocks.append((" ".join(current), column is not None))
+        current, column = [], None
+
+    for i, line in enumerate(lines):
+        if not line.text:
+            close()
+            continue
+        previous = lines[i - 1].text if i else ""
+        if line.bullet_column is not None or (
+            column is not None and not _continues_bullet(previous, line, column, longest)
+        ):
+            close()
+        column = line.bullet_column if line.bullet_column is not None else column
+        current.append(line.text)
+        nxt = lines[i + 1].text if i + 1 < len(lines) else ""
+        if line.text.endswith(":") or (nxt and _is_heading(line.text, nxt, longest)):
+            close()
+    close()
+    return blocks
+
+
+def _is_abbreviation(before: str, punct: str, following: str) -> bool:
+    """Whether the full stop after ``before`` belongs to an abbreviation rather than ending a sentence."""
+    if punct != ".":
+        return False
+    m = _LAST_WORD.search(before)
+    if not m:
+        return False
+    word = m.group(1).lstrip("(\"'“‘[").lower()
+    if word in _ABBREVIATIONS:
+        return True
+    if word in _ABBREVIATIONS_BEFORE_NUMBER and following[:1].isdigit():
+        return True
+    if len(word) == 1 and word.isalpha():
+        return True  # an initial: "J. Smith"
+    return "." in word and word not in ("a.m", "p.m")
+
+
+def _split_block(block: str) -> list[str]:
+    """Split one block at sentence-ending punctuation, respecting abbreviations."""
+    sentences: list[str] = []
+    start = 0
+    for m in _BOUNDARY.finditer(block):
+        if _is_abbreviation(block[start : m.start()], m.group(1), block[m.end() : m.end() + 1]):
+            continue
+        sentences.append(block[start : m.end()].strip())
+        start = m.end()
+    sentences.append(block[start:].strip())
+    return [s for s in sentences if s]
+
+
+def segments(text: str) -> list[Segment]:
+    """Sentences of ``text`` with, for bullet items, the index of the sentence that introduced the list."""
+    out: list[Segment] = []
+    lead: int | None = None
+    for block, is_bullet in _blocks(_clean(text)):
+        parts = [p for chunk in _INLINE_BULLET.split(block) for p in _split_block(chunk)]
+        if not is_bullet:
+            lead = None
+        for part in parts:
+            out.append(Segment(part, lead if is_bullet else None))
+        if block.endswith(":"):
+            lead = len(out) - 1
+    return out
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split extracted text into whitespace-normalised sentences (PDF line breaks, hyphenation, bullets)."""
+    return [s.text for s in segments(text)]
