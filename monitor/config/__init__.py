@@ -166,6 +166,8 @@ def _message(err: Any) -> str:
     kind = err.get("type")
     if kind == "extra_forbidden":
         return "unknown key (check its spelling and level)"
+    if kind == "missing":
+        return "required key is missing"
     if kind == "union_tag_invalid":
         ctx = err.get("ctx", {})
         return f"unknown source kind {ctx.get('tag')!r}; expected one of: {', '.join(_kinds())}"
