@@ -26,12 +26,11 @@ from monitor.sources.base import (
     ItemUpdate,
     Observation,
     Source,
-    SourceConfigBase,
 )
-from monitor.sources.petitions import check_base_url, check_milestones
+from monitor.sources.petitions import PetitionSiteOptions
 
 
-class PetitionConfig(SourceConfigBase):
+class PetitionConfig(PetitionSiteOptions):
     """One petition on petition.parliament.uk, by id or URL."""
 
     kind: Literal["petition"] = "petition"
@@ -39,8 +38,6 @@ class PetitionConfig(SourceConfigBase):
                                 "(https://petition.parliament.uk/petitions/700123, or .json).")
     base_url: str = Field(default=api.DEFAULT_BASE_URL,
                           description="The petitions site; default: the petition URL's own site, else the real one.")
-    milestones: list[int] = Field(default_factory=lambda: list(api.DEFAULT_MILESTONES),
-                                  description="Signature counts that raise petition_milestone when passed.")
     full_fetch_every: int = Field(default=12, ge=1, le=1000,
                                   description="Read the whole petition at least every N checks (else count.json).")
     closed_interval: Duration = Field(default=7 * 86400.0,
@@ -51,16 +48,6 @@ class PetitionConfig(SourceConfigBase):
     def _petition(cls, v: int | str) -> int | str:
         api.petition_ref(v)
         return v
-
-    @field_validator("base_url")
-    @classmethod
-    def _base_url(cls, v: str) -> str:
-        return check_base_url(v)
-
-    @field_validator("milestones")
-    @classmethod
-    def _milestones(cls, v: list[int]) -> list[int]:
-        return check_milestones(v)
 
     @model_validator(mode="after")
     def _site_from_url(self) -> PetitionConfig:

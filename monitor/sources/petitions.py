@@ -51,13 +51,9 @@ def check_milestones(value: list[int]) -> list[int]:
     return sorted(set(value))
 
 
-class PetitionsConfig(SourceConfigBase):
-    """A UK Parliament petitions search (petition.parliament.uk/petitions.json)."""
+class PetitionSiteOptions(SourceConfigBase):
+    """Options both petition kinds take: the site and the milestones."""
 
-    kind: Literal["petitions"] = "petitions"
-    query: str = Field(default="", description="Search words (the site's own search); empty: every petition.")
-    state: Facet = Field(default="open", description="Which petitions: open, closed, rejected, all, recent, "
-                         "awaiting_response, with_response, awaiting_debate, debated, not_debated, …")
     base_url: str = Field(default=api.DEFAULT_BASE_URL, description="The petitions site (tests and mirrors).")
     milestones: list[int] = Field(default_factory=lambda: list(api.DEFAULT_MILESTONES),
                                   description="Signature counts that raise petition_milestone when passed.")
@@ -71,6 +67,15 @@ class PetitionsConfig(SourceConfigBase):
     @classmethod
     def _milestones(cls, v: list[int]) -> list[int]:
         return check_milestones(v)
+
+
+class PetitionsConfig(PetitionSiteOptions):
+    """A UK Parliament petitions search (petition.parliament.uk/petitions.json)."""
+
+    kind: Literal["petitions"] = "petitions"
+    query: str = Field(default="", description="Search words (the site's own search); empty: every petition.")
+    state: Facet = Field(default="open", description="Which petitions: open, closed, rejected, all, recent, "
+                         "awaiting_response, with_response, awaiting_debate, debated, not_debated, …")
 
 
 @dataclass(slots=True)
