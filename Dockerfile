@@ -15,10 +15,11 @@ ENV PYTHONUNBUFFERED=1 \
     DATABASE_URL=sqlite:////data/monitor.db
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels \
- && useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin monitor \
- && mkdir -p /data /config && chown monitor /data
+ && groupadd --system --gid 10001 monitor \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /data --shell /usr/sbin/nologin monitor \
+ && mkdir -p /data /config && chown 10001:10001 /data
 COPY config/monitor.yaml /config/monitor.yaml
-USER monitor
+USER 10001:10001
 WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 8080

@@ -108,28 +108,49 @@ class Outbox:
             if sub.delivery.strip().lower() == "instant":
                 continue
             spec = parse_delivery(sub.delivery)
-            for channel in sub.channels:
-                last = self.store.last_digest_end(sub.name, channel)
+            for channel_name in sub.channels:
+                last = self.store.last_digest_end(sub.name, channel_name)
                 for start, end in due_periods(last, now, spec, sub.tz):
-                    self.store.open_digest(sub.name, channel, start, end, now)
-        subs = {s.name: s for s in self.config.subscriptions}
+                    self.store.open_digest(sub.name, channel_name, start, end, now)
         for digest, alerts in self.store.claim_digests(now, self.worker, force=force):
-            sub = subs.get(digest.subscription)
-            channel = self.channels.get(digest.channel)
-            tz = sub.tz if sub else None
+            await self._send_digest(digest, alerts, now, summary)
+
+    async def _send_digest(self, digest: Any, alerts: list[dict[str, Any]], now: datetime,
+                           summary: DeliverySummary) -> None:
+        sub = next((s for s in self.config.subscriptions if s.name == digest.subscription), None)
+        channel = self.channels.get(digest.channel)
+        if channel is None:
+            error: str | None = f"channel {digest.channel!r} is not configured"
+            give_up = True
+        else:
             subject, html, text = render_digest(digest.subscription, (digest.period_start, digest.period_end),
-                                                group_for_digest(alerts), tz=tz)
-            if channel is None:
-                self.store.finish_digest(digest.id, now, error=f"channel {digest.channel!r} is not configured",
-                                         next_at=None, failed=True)
-                continue
+                                                group_for_digest(alerts), tz=sub.tz if sub else None)
             msgs = {s: [Outgoing(subject, html if s.startswith("mailto") else text,
                                  "html" if s.startswith("mailto") else "text")] for s in channel.schemes}
-            result = await channel.send(msgs, self.config.delivery.send_timeout)
+            error = (await channel.send(msgs, self.config.delivery.send_timeout)).error
             give_up = now - digest.period_end >= timedelta(seconds=self.config.delivery.give_up_after)
-            self.store.finish_digest(digest.id, now, error=result.error, failed=give_up and not result.ok,
-                                     next_at=now + timedelta(seconds=backoff(self.config, digest.attempts + 1)))
-            summary.digests += int(result.ok)
+        self.store.finish_digest(digest.id, now, error=error, failed=give_up and error is not None,
+                                 next_at=now + timedelta(seconds=backoff(self.config, digest.attempts + 1)))
+        where = {"channel": digest.channel, "subscription": digest.subscription}
+        if error is None:
+            summary.digests += 1
+            log.info("sent the %s digest (%d alerts) to %s", digest.subscription, len(alerts), digest.channel,
+                     extra={**where, "status": "sent"})
+            return
+        summary.errors.append(error)
+        if not give_up:
+            summary.retrying += 1
+            log.warning("sending the %s digest to %s failed (attempt %d): %s", digest.subscription, digest.channel,
+                        digest.attempts + 1, error, extra={**where, "status": "pending"})
+            return
+        summary.failed += 1
+        log.error("gave up sending the %s digest to %s: %s", digest.subscription, digest.channel, error,
+                  extra={**where, "status": "failed"})
+        self.notify_admins(f"digest-failed:{digest.id}", f"Gave up sending the {digest.subscription} digest to "
+                           f"{digest.channel}", f"The digest of subscription {digest.subscription} for "
+                           f"{digest.period_start:%Y-%m-%d %H:%M} to {digest.period_end:%Y-%m-%d %H:%M} UTC "
+                           f"({len(alerts)} alerts) could not be sent to channel {digest.channel} after "
+                           f"{digest.attempts + 1} attempts.\nLast error: {error}", now)
 
     def notify_admins(self, key: str, subject: str, body: str, now: datetime) -> None:
         """Queue a notice for the admin channels, once per key (logged when no admin is configured)."""
