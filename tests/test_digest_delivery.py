@@ -282,3 +282,15 @@ def test_deliver_summary_counts_match_the_store(digest):
     assert (s.sent, s.retrying, s.failed, s.digests, s.notices) == (0, 0, 0, 0, 0)
     assert digest.alerts() == before
     assert fire.astimezone(LONDON).hour == 8 and fire > datetime.now(UTC)
+
+
+def test_a_long_digest_is_split_for_telegram_within_its_limit():
+    from monitor.notify.outbox import digest_messages
+
+    text = "\n".join(f"{i}. Service change (no consultation): item {i} – " + "x" * 150 for i in range(200))
+    parts = digest_messages("tgram", "Digest: 200 alerts", "<p>html</p>", text)
+    assert len(parts) > 5
+    assert all(len(p.title) + len(p.body) + 2 <= 4096 for p in parts)
+    assert "\n".join(p.body for p in parts) == text                   # nothing lost, cut between lines
+    assert digest_messages("mailtos", "s", "<p>h</p>", text)[0].body_format == "html"
+    assert len(digest_messages("json", "s", "h", text)) == 1

@@ -37,6 +37,42 @@ def backoff(config: Config, attempts: int) -> float:
     return float(steps[min(max(attempts, 1), len(steps)) - 1])
 
 
+# Chat services cap a message (Telegram: 4,096 characters); a digest is split on line boundaries.
+CHAT_LIMITS = {"tgram": 4000, "discord": 1900, "slack": 3900, "matrix": 16000, "signal": 2000}
+
+
+def split_lines(text: str, limit: int) -> list[str]:
+    """``text`` in pieces of at most ``limit`` characters, cut between lines (a too-long line is cut hard)."""
+    pieces: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        while len(line) > limit:
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(line[:limit])
+            line = line[limit:]
+        if len(current) + len(line) > limit:
+            pieces.append(current)
+            current = ""
+        current += line
+    if current.strip():
+        pieces.append(current)
+    return [p.rstrip("\n") for p in pieces]
+
+
+def digest_messages(scheme: str, subject: str, html: str, text: str) -> list[Outgoing]:
+    """One digest as a channel kind wants it: HTML email, or plain text split to the chat service's limit."""
+    if scheme.startswith("mailto"):
+        return [Outgoing(subject, html, "html")]
+    limit = CHAT_LIMITS.get(scheme)
+    if limit is None:
+        return [Outgoing(subject, text, "text")]
+    parts = split_lines(text, limit - len(subject) - 16)
+    return [Outgoing(subject if i == 0 else f"{subject} ({i + 1}/{len(parts)})", part, "text")
+            for i, part in enumerate(parts)]
+
+
 def _outgoing(messages: list[Any]) -> list[Outgoing]:
     return [Outgoing(m.title, m.body, m.body_format) for m in messages]
 
@@ -125,8 +161,7 @@ class Outbox:
         else:
             subject, html, text = render_digest(digest.subscription, (digest.period_start, digest.period_end),
                                                 group_for_digest(alerts), tz=sub.tz if sub else None)
-            msgs = {s: [Outgoing(subject, html if s.startswith("mailto") else text,
-                                 "html" if s.startswith("mailto") else "text")] for s in channel.schemes}
+            msgs = {s: digest_messages(s, subject, html, text) for s in channel.schemes}
             error = (await channel.send(msgs, self.config.delivery.send_timeout)).error
             give_up = now - digest.period_end >= timedelta(seconds=self.config.delivery.give_up_after)
         self.store.finish_digest(digest.id, now, error=error, failed=give_up and error is not None,
