@@ -65,7 +65,7 @@ class World:
             sources:
               - {{id: trust-news, kind: feed, url: "{site.url('/trust.xml')}", area: northshire}}
               - {{id: icb-news, kind: feed, url: "{site.url('/icb.xml')}", area: southshire}}
-              - {{id: gazette, kind: feed, url: "{site.url('/gazette.xml')}", area: northshire}}
+              - {{id: gazette, kind: feed, url: "{site.url('/gazette.xml')}", area: gazette-land, alert_on: any}}
               - {{id: broken, kind: feed, url: "{site.url('/broken.xml')}", area: northshire}}
               - {{id: down, kind: feed, url: "{site.url('/down.xml')}", area: northshire}}
               - {{id: hang, kind: feed, url: "{site.url('/hang.xml')}", area: northshire}}
@@ -132,6 +132,18 @@ def test_baseline_then_alerts_delivered_once_each(world):
     # nothing new: nothing more
     assert world.cli("run", "--once").exit_code == 0
     assert len(world.alerts()) == 2 and len(world.mailbox.messages) == 1 and len(world.webhook.received) == 2
+
+
+def test_non_utf8_feed_is_decoded_by_its_declared_encoding(world):
+    world.cli("run", "--once")
+    latin1 = (DATA / "gazette-latin1.rss.xml").read_bytes().replace(
+        b"</channel>", "<item><title>Café at Eastfield closes for £40,000 refit</title><guid>gz-2</guid>"
+        "<link>https://gazette.example/cafe-2</link><description>The café will close for six weeks.</description>"
+        "</item></channel>".encode("latin-1"))
+    world.site.set("/gazette.xml", "application/rss+xml; charset=ISO-8859-1", latin1)
+    world.cli("run", "--once")
+    [alert] = [a for a in world.alerts() if a["source"] == "gazette"]
+    assert alert["title"] == "Café at Eastfield closes for £40,000 refit" and alert["categories"] == []
 
 
 def test_smtp_down_keeps_mail_pending_then_delivers(world):
