@@ -21,7 +21,8 @@ from monitor.app import Store
 from monitor.cli import main
 from monitor.config import load_config
 from monitor.daemon import Daemon
-from monitor.web.status import StoreSnapshot, render_metrics
+from monitor.web.metrics import render_metrics
+from monitor.web.status import StoreSnapshot
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = (ROOT / "docs" / "operations.md").read_text()

@@ -32,7 +32,9 @@ from monitor.cli import main
 from monitor.config import load_config
 from monitor.daemon import Daemon, tick_seconds
 from monitor.notify.render import headline
-from monitor.web.status import Exposition, StatusServer, atom_feed, probe
+from monitor.web.atom import atom_feed
+from monitor.web.metrics import Exposition
+from monitor.web.status import StatusServer, probe
 from tests.peers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,17 +15,17 @@ import re
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
-from xml.sax.saxutils import escape, quoteattr
 
 from monitor.config.models import Config
 from monitor.errors import MonitorError
-from monitor.notify.render import headline
+from monitor.web.atom import atom_feed
+from monitor.web.metrics import render_metrics
 
 log = logging.getLogger("monitor.status")
 T = TypeVar("T")
@@ -35,9 +35,6 @@ READ_TIMEOUT = 5.0            # seconds to send the request
 STORE_TIMEOUT = 3.0           # seconds a store read may take before the endpoint answers 503
 MAX_CONNECTIONS = 32
 DEFAULT_LIMIT, MAX_LIMIT = 50, 500
-OUTCOMES = ("baseline", "unchanged", "not_modified", "changed", "error")
-CATEGORIES = ("merger", "service_change", "unconsulted", "consultation", "petition")
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 CORS = {"Access-Control-Allow-Origin": "*"}   # campaign websites may fetch the alerts from a browser
 _HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 
@@ -286,144 +283,6 @@ async def store_snapshot(daemon: Any) -> StoreSnapshot:
     except Exception as e:
         log.warning("metrics: the store did not answer: %s", e)
         return StoreSnapshot()
-
-
-class Exposition:
-    """Prometheus text format 0.0.4, one family at a time."""
-
-    def __init__(self, prefix: str = "nhs_monitor_") -> None:
-        self.prefix = prefix
-        self.lines: list[str] = []
-
-    def family(self, name: str, kind: str, help_text: str,
-               samples: Iterable[tuple[str, dict[str, str], float]]) -> None:
-        """``samples`` are (suffix, labels, value); the suffix is added to the family's full name."""
-        full = self.prefix + name
-        self.lines += [f"# HELP {full} {_escape(help_text)}", f"# TYPE {full} {kind}"]
-        for suffix, labels, value in samples:
-            label_text = ",".join(f'{k}="{_escape(v, quote=True)}"' for k, v in labels.items())
-            self.lines.append(f"{full}{suffix}{{{label_text}}} {_number(value)}" if labels
-                              else f"{full}{suffix} {_number(value)}")
-
-    def text(self) -> str:
-        return "\n".join(self.lines) + "\n"
-
-
-def _escape(text: str, *, quote: bool = False) -> str:
-    """Backslash and newline escaped (and double quotes, in label values), as the text format wants."""
-    text = str(text).replace("\\", "\\\\").replace("\n", "\\n")
-    return text.replace('"', '\\"') if quote else text
-
-
-def _number(value: float) -> str:
-    if value == float("inf"):
-        return "+Inf"
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
-
-
-def render_metrics(daemon: Any, snap: StoreSnapshot) -> str:
-    """The /metrics page: this process's counters and the shared store's state."""
-    c = daemon.counters
-    out = Exposition()
-    out.family("up", "gauge", "1 while the scheduler runs.", [("", {}, float(daemon.running))])
-    out.family("start_time_seconds", "gauge", "When this process started (unix seconds).", [("", {}, c.started)])
-    outcomes = {**dict.fromkeys(OUTCOMES, 0), **c.checks}
-    out.family("checks_total", "counter", "Checks by this process, by outcome.",
-               [("", {"outcome": k}, v) for k, v in sorted(outcomes.items())])
-    h = c.durations
-    out.family("check_duration_seconds", "histogram", "How long one check took.",
-               [*(("_bucket", {"le": _number(le)}, n) for le, n in h.cumulative()),
-                ("_sum", {}, h.total), ("_count", {}, h.count)])
-    alerts = {**dict.fromkeys(CATEGORIES, 0), **c.alerts}
-    out.family("alerts_total", "counter", "Alerts created by this process, by category.",
-               [("", {"category": k}, v) for k, v in sorted(alerts.items())])
-    out.family("sends_total", "counter", "Instant sends by this process, by result.",
-               [("", {"result": "sent"}, c.sent), ("", {"result": "failed"}, c.send_failures)])
-    out.family("checks_in_flight", "gauge", "Checks running now in this process.", [("", {}, len(daemon.inflight))])
-    out.family("store_up", "gauge", "1 when the store answered this scrape.", [("", {}, float(snap.up))])
-    if snap.up:
-        _store_families(out, daemon, snap)
-    return out.text()
-
-
-def _store_families(out: Exposition, daemon: Any, snap: StoreSnapshot) -> None:
-    out.family("alerts_stored", "gauge", "Alerts in the store.", [("", {}, snap.alerts)])
-    deliveries = {**dict.fromkeys(("pending", "sent", "failed"), 0), **snap.deliveries}
-    out.family("deliveries", "gauge", "Deliveries in the store, by status.",
-               [("", {"status": k}, v) for k, v in sorted(deliveries.items())])
-    out.family("delivery_queue_depth", "gauge", "Deliveries still pending (instant and digest).",
-               [("", {}, snap.queue_depth)])
-    configured = [s.id for s in daemon.config.sources]
-    last = []
-    for sid in configured:
-        stored = snap.sources.get(sid, (None, 0))[0]
-        mine = daemon.counters.last_success.get(sid)
-        best = max((t for t in (stored, mine) if t), default=None)
-        if best:
-            last.append(("", {"source": sid}, best))
-    out.family("source_last_success_timestamp_seconds", "gauge", "Last successful check of a source (unix seconds).",
-               last)
-    out.family("source_consecutive_failures", "gauge", "Failed checks in a row, per source.",
-               [("", {"source": sid}, snap.sources.get(sid, (None, 0))[1]) for sid in configured])
-
-
-# --------------------------------------------------------------------------- Atom
-
-
-def _x(text: object) -> str:
-    return escape(_XML_INVALID.sub("", str(text)))
-
-
-def _attr(text: object) -> str:
-    return quoteattr(_XML_INVALID.sub("", str(text)))
-
-
-def _http_url(url: object) -> str | None:
-    if not isinstance(url, str) or not url:
-        return None
-    parts = urlsplit(url)
-    return url if parts.scheme in ("http", "https") and parts.netloc else None
-
-
-def _quote(ev: dict[str, Any]) -> str:
-    page = f" (page {ev['page']})" if ev.get("page") else ""
-    return f"“{' '.join(str(ev.get('text') or '').split())}”{page}"
-
-
-def _entry(alert: dict[str, Any]) -> list[str]:
-    evidence = [e for e in alert.get("evidence") or [] if isinstance(e, dict) and e.get("text")]
-    summary = _quote(evidence[0]) if evidence else (alert.get("title") or "")
-    details = [f"{(e.get('category') or 'evidence').replace('_', ' ')}: {_quote(e)}" for e in evidence]
-    details += [f"Source: {alert.get('source')} ({alert.get('source_kind')})", f"Event: {alert.get('event')}"]
-    details += [f"Area: {alert['area']}"] if alert.get("area") else []
-    details += [f"Link: {alert['url']}"] if alert.get("url") else []
-    created = alert.get("created_at") or "1970-01-01T00:00:00Z"
-    lines = ["<entry>", f"<id>urn:nhs-service-monitor:alert:{int(alert['id'])}</id>",
-             f"<title type=\"text\">{_x(headline(alert))}</title>",
-             f"<updated>{_x(created)}</updated>", f"<published>{_x(created)}</published>"]
-    if url := _http_url(alert.get("url")):
-        lines.append(f"<link rel=\"alternate\" href={_attr(url)}/>")
-    lines += [f"<category term={_attr(c)}/>" for c in alert.get("categories") or []]
-    lines += [f"<summary type=\"text\">{_x(summary)}</summary>",
-              f"<content type=\"text\">{_x(chr(10).join(details))}</content>", "</entry>"]
-    return lines
-
-
-def atom_feed(alerts: list[dict[str, Any]], *, self_url: str, fallback_updated: float) -> bytes:
-    """An Atom 1.0 feed of ``alerts`` (newest first), for campaign websites to embed."""
-    updated = alerts[0].get("created_at") if alerts else None
-    lines = ['<?xml version="1.0" encoding="utf-8"?>', '<feed xmlns="http://www.w3.org/2005/Atom">',
-             "<id>urn:nhs-service-monitor:alerts</id>", "<title>nhs-service-monitor alerts</title>",
-             "<subtitle>NHS mergers, service changes, consultations and petitions found by "
-             "nhs-service-monitor</subtitle>",
-             f"<updated>{_x(updated or _iso(fallback_updated))}</updated>",
-             f"<link rel=\"self\" type=\"application/atom+xml\" href={_attr(self_url)}/>",
-             "<author><name>nhs-service-monitor</name></author>",
-             "<generator>nhs-service-monitor</generator>"]
-    for alert in alerts:
-        lines += _entry(alert)
-    lines.append("</feed>")
-    return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 # --------------------------------------------------------------------------- container probe
