@@ -19,6 +19,12 @@ from monitor.redact import Redactor
 log = logging.getLogger("monitor.deliver")
 
 
+# Seconds between two sends through one URL. Apprise's default (5.5 s, kind to third-party APIs) stays
+# for chat services; a mail server or the group's own webhook takes a burst of alerts without that wait.
+PACING = {"mailto": 0.2, "mailtos": 0.2, "json": 0.0, "jsons": 0.0, "form": 0.0, "forms": 0.0,
+          "xml": 0.0, "xmls": 0.0}
+
+
 @dataclass(frozen=True, slots=True)
 class SendResult:
     ok: bool
@@ -47,9 +53,12 @@ class Channel:
             if plugin is None:
                 self.problems.append(f"channel {name!r}: Apprise cannot use the URL {self.redact(_scheme_only(url))}")
                 continue
+            scheme = urlsplit(url).scheme.lower()
+            if scheme in PACING:  # Apprise spaces every service's sends 5.5 s apart by default
+                plugin.request_rate_per_sec = PACING[scheme]
             ap = apprise.Apprise()
             ap.add(plugin)
-            self.targets.append((urlsplit(url).scheme.lower(), ap))
+            self.targets.append((scheme, ap))
 
     @property
     def schemes(self) -> list[str]:
