@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.classify import Classifier
@@ -19,17 +20,45 @@ from monitor.extract.worker import ExtractionPool
 from monitor.fetch.client import Fetcher
 from monitor.notify.channels import Channel, build_channels
 from monitor.notify.outbox import DeliverySummary, Outbox
-from monitor.pipeline import CheckReport, Pipeline
+from monitor.pipeline import LOAD, CheckReport, Pipeline, QuietBatch
 from monitor.redact import Redactor
 from monitor.sources import make_source
 from monitor.sources.base import Source
 from monitor.store.db import make_engine, ping, session_factory
-from monitor.store.deliveries import DeliveryStore
+from monitor.store.deliveries import CLAIM_SECONDS, DeliveryStore
 from monitor.store.migrate import upgrade
 from monitor.store.repo import Repo, now_utc
 
 log = logging.getLogger("monitor")
-LEASE_SECONDS = 900.0
+DEFAULT_RETENTION = 365 * 86400.0
+LEASE_SECONDS = 900.0      # how long a check's lease keeps other workers off a source (a dead worker's, too)
+LEASE_ENV = "NHS_MONITOR_LEASE"
+
+
+def lease_seconds(environ: Mapping[str, str] | None = None) -> float:
+    """The source lease: env ``NHS_MONITOR_LEASE`` (seconds, 1 to 86400) if set and valid, else 900 s.
+
+    A dead worker's sources are taken over by the others when its leases expire, and its claimed
+    sends when their claims do (at most ``CLAIM_SECONDS``, never longer than the lease). Shorten it
+    for tests and demos only: a lease must outlast the slowest check, and a send claim the slowest send.
+    """
+    return _parse_lease((os.environ if environ is None else environ).get(LEASE_ENV, "").strip())
+
+
+@functools.cache
+def _parse_lease(raw: str) -> float:
+    """Parsed once per distinct value, so a bad value is logged once, not at every tick."""
+    if not raw:
+        return LEASE_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 1 <= value <= 86400:
+        log.warning("ignoring %s=%r (expected seconds from 1 to 86400); the lease is %gs", LEASE_ENV, raw,
+                    LEASE_SECONDS)
+        return LEASE_SECONDS
+    return value
 
 
 def worker_name() -> str:
@@ -47,7 +76,7 @@ class Store:
         self.engine = make_engine(url)
         sessions = session_factory(self.engine)
         self.repo = Repo(sessions)
-        self.deliveries = DeliveryStore(sessions)
+        self.deliveries = DeliveryStore(sessions, claim_seconds=min(CLAIM_SECONDS, lease_seconds()))
 
     @classmethod
     def open(cls, config: Config, *, migrate: bool = True) -> Store:
@@ -87,13 +116,15 @@ class Monitor:
         self.outbox = Outbox(config=config, store=store.deliveries, channels=self.channels, worker=self.worker)
 
     async def __aenter__(self) -> Monitor:
+        for line in self.config.unsupported:
+            log.warning("not watched (unsupported): %s", line)
         fetcher = await self.stack.enter_async_context(Fetcher(self.config.http))
         ex = self.config.extraction
         pool = await self.stack.enter_async_context(
             ExtractionPool(workers=ex.workers, timeout=ex.timeout, memory_mb=ex.memory, max_pages=ex.max_pages))
         self.pipeline = Pipeline(config=self.config, repo=self.store.repo, fetcher=fetcher,
                                  extract=CachedExtract(pool.extract),
-                                 classifier=build_classifier(self.config), worker=self.worker)
+                                 classifier=functools.partial(build_classifier, self.config), worker=self.worker)
         self.store.repo.sync_sources(((s.id, s.kind, s.area) for s in self.config.sources), now_utc())
         return self
 
@@ -108,26 +139,38 @@ class Monitor:
         """Lease due sources (all of ``ids`` when forced) and check them concurrently."""
         assert self.pipeline is not None
         wanted = list(ids) if ids is not None else self.enabled()
-        claimed = self.store.repo.claim_due(wanted, self.worker, now_utc(), LEASE_SECONDS, limit, force=force)
-        return list(await asyncio.gather(*(self._check_one(sid) for sid in claimed)))
+        claimed = self.store.repo.claim_due(wanted, self.worker, now_utc(), lease_seconds(), limit,
+                                           force=force)
+        rows = self.store.repo.sources_by_id(claimed)  # one query for the whole cycle
+        batch = QuietBatch(self.store.repo)  # and few transactions for the checks that found nothing new
+        try:
+            return list(await asyncio.gather(*(self._check_one(sid, row=rows.get(sid), batch=batch)
+                                               for sid in claimed)))
+        finally:
+            batch.flush()
 
-    async def _check_one(self, source_id: str) -> CheckReport:
+    async def _check_one(self, source_id: str, *, row: Any = LOAD, batch: QuietBatch | None = None) -> CheckReport:
+        """Check one source; ``row`` (its store row, if already read) and ``batch`` as in ``check_source``."""
         assert self.pipeline is not None
         source = self.sources[source_id]
         try:
-            report = await self.pipeline.check_source(source)
+            report = await self.pipeline.check_source(source, row=row, batch=batch)
         except Exception as e:  # a bug in one source must not stop the others
             log.exception("check of %s crashed", source_id)
             self.store.repo.release(source_id, self.worker)
             return CheckReport(source_id, "error", error=f"internal error: {type(e).__name__}: {e}")
-        self._admin_on_health(source, report)
+        self._admin_on_health(source, report, row)
         for aid in report.alert_ids:
             for a in self.store.repo.alerts(ids=[aid], limit=1):
                 log.info("ALERT %s [%s] %s: %s <%s>", a["id"], ",".join(a["categories"]), a["event"], a["title"],
                          a["url"], extra={"alert": a["id"], "source": source_id})
         return report
 
-    def _admin_on_health(self, source: Source, report: CheckReport) -> None:
+    def _admin_on_health(self, source: Source, report: CheckReport, row: Any = LOAD) -> None:
+        """Tell admins when a source starts failing and when it recovers. With the source's row as read before
+        the check (we held its lease, so no other worker changed the flag), a healthy source costs no write."""
+        if report.outcome != "error" and row is not LOAD and not (row is not None and row.failing_notified):
+            return
         threshold = self.config.admin.failure_threshold if self.config.admin else 3
         now = now_utc()
         if report.outcome == "error" and report.failures >= threshold:
@@ -147,6 +190,14 @@ class Monitor:
 
     async def deliver(self, *, force: bool = False, now: datetime | None = None) -> DeliverySummary:
         return await self.outbox.deliver_due(now or now_utc(), force=force)
+
+    def prune_revisions(self, now: datetime) -> int:
+        """Old document revisions go after each source's ``retention`` (default a year); the newest stays."""
+        pruned = 0
+        for src in self.config.sources:
+            keep = float(getattr(src, "retention", DEFAULT_RETENTION))
+            pruned += self.store.repo.prune_revisions(now - timedelta(seconds=keep), src.id)
+        return pruned
 
     async def run_once(self) -> RunSummary:
         """Check every enabled source now, then deliver what is due."""

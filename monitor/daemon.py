@@ -29,7 +29,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from monitor.app import Monitor, Store
+from monitor.app import Monitor, Store, lease_seconds
 from monitor.config import Config, load_config
 from monitor.errors import ConfigError, MonitorError, StoreError
 from monitor.logs import RedactingFilter
@@ -267,7 +267,7 @@ class Daemon:
             return
         try:
             claimed = self.monitor.store.repo.claim_due(self.monitor.enabled(), self.monitor.worker,
-                                                        datetime.now(UTC), 900.0, room)
+                                                        datetime.now(UTC), lease_seconds(), room)
         except Exception as e:
             log.error("could not read due sources from the store: %s", e)
             return
@@ -335,9 +335,8 @@ class Daemon:
     async def maintain(self) -> None:
         if self.monitor is None:
             return
-        keep = timedelta(days=365)
         try:
-            pruned = self.monitor.store.repo.prune_revisions(datetime.now(UTC) - keep)
+            pruned = self.monitor.prune_revisions(datetime.now(UTC))
         except Exception as e:
             log.error("maintenance failed: %s", e)
             return

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
@@ -390,16 +390,36 @@ def _base(tree: LexborHTMLParser, base_url: str) -> str:
     return urljoin(base_url, href) if href else base_url
 
 
-def _make_link(anchor: LexborNode, base: str, heading: str | None, fallback: date | None) -> Link | None:
-    href = re.sub(r"[\t\r\n]", "", anchor.attributes.get("href") or "").strip()
+_PLAIN_PATH = re.compile(r"/(?!/)[A-Za-z0-9_~/-]*(?:\.[A-Za-z0-9_~-]+)?")  # no dots, queries or escapes
+
+
+def _origin(base: str) -> str | None:
+    """``scheme://host[:port]`` of an http(s) base as :func:`normalise_url` spells it, for plain paths."""
+    parts = urlsplit(normalise_url(base))
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
+
+
+def _href_url(anchor: LexborNode, base: str, origin: str | None = None) -> str | None:
+    """The anchor's absolute, normalised http(s) URL, or None (no href, a fragment, mailto:, javascript:...).
+
+    :param origin: :func:`_origin` of ``base``: a plain absolute path (``/papers/item-7.pdf``, the bulk of a
+        listing) is joined to it directly, which is what urljoin and normalise_url would make of it.
+    """
+    href = (anchor.attributes.get("href") or "").strip()
+    if origin is not None and _PLAIN_PATH.fullmatch(href) and "/." not in href:
+        return origin + href
+    href = re.sub(r"[\t\r\n]", "", href).strip()
     if not href or href.startswith("#") or re.match(r"(?i)(mailto|javascript|tel|data|sms):", href):
         return None
     url = normalise_url(urljoin(base, href))
-    if urlsplit(url).scheme not in ("http", "https"):
-        return None
+    return url if urlsplit(url).scheme in ("http", "https") else None
+
+
+def _make_link(anchor: LexborNode, url: str, heading: str | None, fallback: date | None,
+               heading_date: date | None) -> Link:
     text = clean_link_text(anchor.text() or "") or clean_link_text(anchor.attributes.get("title") or "")
     context = _context(anchor)
-    when = parse_date(text) or parse_date(context) or (parse_date(heading) if heading else None)
+    when = parse_date(text) or parse_date(context) or heading_date
     return Link(url, text, heading, when or date_from_url(url) or fallback, context)
 
 
@@ -416,21 +436,48 @@ def extract_links(html: Html, base_url: str, *, within: str | None = None) -> li
     :param within: a CSS selector; only links inside the matching elements (ParseError if none match).
     Headings are tracked across the whole page, so a link inside ``within`` still gets the heading above it.
     """
+    scan = scan_links(html, base_url, within=within)
+    return scan.within if scan.within is not None else scan.links
+
+
+@dataclass(slots=True)
+class LinkScan:
+    """One pass over a page's links: all of them, and (with a ``within`` selector) those inside it."""
+
+    links: list[Link]
+    within: list[Link] | None = None
+
+
+def scan_links(html: Html, base_url: str, *, within: str | None = None,
+               detail: Callable[[str], bool] | None = None) -> LinkScan:
+    """:func:`extract_links` for the whole page and for ``within`` at once, in one pass.
+
+    :param detail: called with each link's URL; when it returns False the link comes back bare (its URL
+        only: no text, heading, date or context), which saves most of the work for links the caller
+        already knows (a listing page with hundreds of papers seen before). Default: every link in full.
+    :raises ParseError: ``within`` is not a valid selector or matches nothing.
+    """
     tree = parse_html(html)
     roots = {n.mem_id for n in _select(tree, within, "documents.within")} if within else None
     base = _base(tree, base_url)
     fallback = page_date(tree) or date_from_url(base_url)
     heading: str | None = None
+    heading_date: date | None = None
     links: dict[str, Link] = {}
+    inside: dict[str, Link] | None = {} if within else None
     start = tree.body or tree.root
     if start is None:
-        return []
+        return LinkScan([], [] if within else None)
+    origin = _origin(base)
     for node in start.traverse():
         if node.tag in _HEADINGS:
             text = clean_link_text(node.text() or "")
-            heading = text if text and text.lower() not in _SECTION_HEADINGS else heading
-        elif node.tag == "a" and _inside(node, roots):
-            link = _make_link(node, base, heading, fallback)
-            if link is not None:
-                links[link.url] = _merge(links[link.url], link) if link.url in links else link
-    return list(links.values())
+            if text and text.lower() not in _SECTION_HEADINGS and text != heading:
+                heading, heading_date = text, parse_date(text)
+        elif node.tag == "a" and (url := _href_url(node, base, origin)) is not None:
+            link = _make_link(node, url, heading, fallback, heading_date) if detail is None or detail(url) \
+                else Link(url, "")
+            links[url] = _merge(links[url], link) if url in links else link
+            if inside is not None and _inside(node, roots):
+                inside[url] = _merge(inside[url], link) if url in inside else link
+    return LinkScan(list(links.values()), list(inside.values()) if inside is not None else None)

@@ -25,6 +25,7 @@ from asyncio.streams import FlowControlMixin
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from monitor import faults
 from monitor.errors import ExtractError
 from monitor.extract.sniff import DOC_TYPES
 from monitor.extract.types import PageText
@@ -254,6 +255,7 @@ class _Worker:
             await self._writer.drain()
         except ConnectionError:
             raise _WorkerGone from None
+        faults.point("extract.request")
         return await self._read_reply()
 
     async def _read_reply(self) -> dict[str, Any]:

@@ -6,12 +6,12 @@ at most the one message in flight.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from monitor import faults
 from monitor.config.models import Config
 from monitor.notify.channels import Channel, Outgoing
 from monitor.notify.digest import due_periods, group_for_digest, parse_delivery
@@ -99,8 +99,8 @@ class Outbox:
             by_channel: dict[str, list[Claimed]] = {}
             for c in claimed:
                 by_channel.setdefault(c.channel, []).append(c)
-            await asyncio.gather(*(self._send_channel(name, items, now, summary)
-                                   for name, items in by_channel.items()))
+            for name, items in by_channel.items():  # one after another: at most one message in flight
+                await self._send_channel(name, items, now, summary)
             if len(claimed) < 200:
                 break
 
@@ -111,7 +111,11 @@ class Outbox:
                 await self._failed_send(c, f"channel {name!r} is no longer configured", now, summary)
                 continue
             messages = {scheme: _outgoing(render_for_channel(c.alert, scheme)) for scheme in channel.schemes}
+            if not self.store.renew(c.id, self.worker):  # our claim expired and another worker took it
+                continue
+            faults.point("outbox.send")
             result = await channel.send(messages, self.config.delivery.send_timeout)
+            faults.point("outbox.sent")
             if result.ok:
                 self.store.mark_sent([c.id], now)
                 summary.sent += 1
@@ -153,6 +157,8 @@ class Outbox:
 
     async def _send_digest(self, digest: Any, alerts: list[dict[str, Any]], now: datetime,
                            summary: DeliverySummary) -> None:
+        if not self.store.renew(digest.id, self.worker, digest=True):  # claim expired and taken by another worker
+            return
         sub = next((s for s in self.config.subscriptions if s.name == digest.subscription), None)
         channel = self.channels.get(digest.channel)
         if channel is None:
@@ -162,7 +168,9 @@ class Outbox:
             subject, html, text = render_digest(digest.subscription, (digest.period_start, digest.period_end),
                                                 group_for_digest(alerts), tz=sub.tz if sub else None)
             msgs = {s: digest_messages(s, subject, html, text) for s in channel.schemes}
+            faults.point("outbox.send")
             error = (await channel.send(msgs, self.config.delivery.send_timeout)).error
+            faults.point("outbox.sent")
             give_up = now - digest.period_end >= timedelta(seconds=self.config.delivery.give_up_after)
         self.store.finish_digest(digest.id, now, error=error, failed=give_up and error is not None,
                                  next_at=now + timedelta(seconds=backoff(self.config, digest.attempts + 1)))

@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from selectolax.lexbor import LexborHTMLParser
@@ -38,9 +40,9 @@ from monitor.extract.html import (
     Link,
     charset_of,
     check_selector,
-    extract_links,
     has_script_links,
     parse_html,
+    scan_links,
     site_of,
 )
 from monitor.extract.sniff import sniff_type
@@ -289,7 +291,9 @@ class BoardPapersSource(Source):
         if level == 0:
             sites.add(site_of(result.url))
         tree = parse_html(result.content, charset_of(result.headers.get("content-type")))
-        children, docs = self._links(tree, result.url, level, sites)
+        skip = ctx.state.get("not_documents", {})
+        known = None if ctx.dry_run else (lambda u: document_key(u) in ctx.items or u in skip)
+        children, docs = self._links(tree, result.url, level, sites, known)
         for link in docs:
             if link.url not in walk.found:
                 walk.found[link.url] = Found(link, url, silent)
@@ -303,24 +307,31 @@ class BoardPapersSource(Source):
         walk.pages[url] = {**result.validators(), **stamp, "body_hash": body_hash, "children": children}
         return children
 
-    def _links(self, tree: LexborHTMLParser, base: str, level: int, sites: set[str]) -> tuple[list[str], list[Link]]:
-        """(pages to follow, document links) on one page, same-site rules applied."""
+    def _links(self, tree: LexborHTMLParser, base: str, level: int, sites: set[str],
+               known: Callable[[str], bool] | None = None) -> tuple[list[str], list[Link]]:
+        """(pages to follow, document links) on one page, same-site rules applied.
+
+        :param known: True for a document URL already recorded (or skipped): such links come back bare
+            (URL only), since nothing reads their text, heading or date.
+        """
         cfg = self.config
-        links = extract_links(tree, base)
-        if cfg.documents.same_site:
-            links = [link for link in links if site_of(link.url) in sites]
+        pattern = re.compile(cfg.documents.pattern, re.IGNORECASE)
+        detail = None if known is None else (lambda url: bool(pattern.search(url)) and not known(url))
+        try:
+            scan = scan_links(tree, base, within=cfg.documents.within, detail=detail)
+        except ParseError:
+            if not cfg.documents.within or not cfg.follow:
+                raise
+            scan = scan_links(tree, base, detail=detail)
+            scan.within = []  # with follow, only some levels carry the documents' container
+        links = scan.links
+        if cfg.documents.same_site:  # link URLs are normalised already: their netloc is their site
+            links = [link for link in links if urlsplit(link.url).netloc in sites]
         follow = re.compile(cfg.follow[level], re.IGNORECASE) if level < len(cfg.follow) else None
         children = [link.url for link in links if follow and follow.search(link.url)]
-        if cfg.documents.within:
-            try:
-                candidates = extract_links(tree, base, within=cfg.documents.within)
-            except ParseError:
-                if not cfg.follow:
-                    raise
-                candidates = []  # with follow, only some levels carry the documents' container
+        if scan.within is not None:
             allowed = {link.url for link in links}
-            links = [link for link in candidates if link.url in allowed]
-        pattern = re.compile(cfg.documents.pattern, re.IGNORECASE)
+            links = [link for link in scan.within if link.url in allowed]
         docs = [link for link in links if pattern.search(link.url) and link.url not in children]
         return children, docs
 

@@ -25,6 +25,7 @@ from monitor.sources.base import (
     Observation,
     Source,
     SourceConfigBase,
+    content_hash,
 )
 
 MAX_PAGES = 200
@@ -82,12 +83,14 @@ class PetitionsConfig(PetitionSiteOptions):
 class Walk:
     """What walking the result pages found."""
 
-    rows: dict[int, dict[str, Any]] = field(default_factory=dict)
+    rows: dict[int, dict[str, Any] | None] = field(default_factory=dict)
     pages: dict[str, dict[str, Any]] = field(default_factory=dict)
     complete: bool = True
     all_not_modified: bool = True
     status: int | None = None
     notes: list[str] = field(default_factory=list)
+    stored: set[int] = field(default_factory=set)  # rows that are the store's own snapshots, unchanged
+    deferred: list[str] = field(default_factory=list)  # 304 pages whose stored rows are not read yet
 
 
 class PetitionsSource(Source):
@@ -103,10 +106,20 @@ class PetitionsSource(Source):
 
     async def check(self, ctx: CheckContext) -> Observation:
         walk = await self._walk(ctx)
+        if walk.deferred:
+            if walk.all_not_modified and walk.complete:  # settled, and every page answered 304: nothing to do
+                return Observation(CheckOutcome.NOT_MODIFIED, walk.status, notes=walk.notes,
+                                   state={"pages": walk.pages, "settled": True})
+            await self._resolve(ctx, walk)
         obs = Observation(CheckOutcome.UNCHANGED, walk.status, state={"pages": walk.pages}, notes=walk.notes)
-        for snap in walk.rows.values():
+        for pid, snap in walk.rows.items():
+            if pid in walk.stored and snap.get("listed"):
+                continue  # the stored snapshot itself: reconciling it with itself finds nothing
             self._reconcile(ctx, {**snap, "listed": True}, obs)
         left = await self._left(ctx, walk, obs) if walk.complete else 0
+        # Settled: every petition the store has as listed is on one of these pages (none left to chase), so
+        # next time pages that answer 304 need no look at the stored items at all.
+        obs.state["settled"] = walk.complete and not left
         if obs.items or obs.events:
             obs.outcome = CheckOutcome.CHANGED
         elif walk.all_not_modified and not left:
@@ -131,24 +144,69 @@ class PetitionsSource(Source):
         return walk
 
     async def _page(self, ctx: CheckContext, url: str, before: dict[str, Any], walk: Walk) -> str | None:
-        """Fetch one page (conditionally), add its rows to ``walk``; return ``links.next``."""
-        stored = [ctx.items.get(f"petition:{i}") for i in before.get("ids", [])]
-        usable = bool(before) and all(stored)
+        """Fetch one page (conditionally), add its rows to ``walk``; return ``links.next``.
+
+        After a settled check the page's petitions are known to be stored (they were written with this
+        state), so the request goes out without reading them; a 304 then leaves them for :meth:`_resolve`.
+        """
+        trusted = bool(ctx.state.get("settled")) and "ids" in before
+        stored = [] if trusted else [ctx.items.get(f"petition:{i}") for i in before.get("ids", [])]
+        usable = trusted or (bool(before) and all(stored))
         result = await ctx.fetcher.get(url, etag=before.get("etag") if usable else None,
                                        last_modified=before.get("last_modified") if usable else None,
                                        robots=ctx.robots)
         walk.status = result.status
+        if result.not_modified and trusted:
+            walk.deferred.append(url)
+            for pid in before["ids"]:
+                walk.rows.setdefault(pid, None)  # keeps its place (and precedence) until resolved
+            walk.pages[url] = {**before, **result.validators()}
+            return before.get("next")
+        if trusted:
+            stored = [ctx.items.get(f"petition:{i}") for i in before.get("ids", [])]
+            usable = all(stored)
         if result.not_modified:
-            for rec in filter(None, stored):
-                walk.rows.setdefault(rec.data["id"], rec.data)
+            self._known_rows(stored, walk)
             walk.pages[url] = {**before, **result.validators()}
             return before.get("next")
         walk.all_not_modified = False
+        body_hash = content_hash(result.content)
+        if usable and body_hash == before.get("body_hash"):  # the same bytes again: not parsed again
+            self._known_rows(stored, walk)
+            kept = {k: v for k, v in before.items() if k not in ("etag", "last_modified")}
+            walk.pages[url] = {**kept, **result.validators()}
+            return before.get("next")
         page = api.parse_list(api.parse_json(result.content, url), url)
         for snap in page.rows:
             walk.rows.setdefault(snap["id"], snap)
-        walk.pages[url] = {**result.validators(), "ids": [s["id"] for s in page.rows], "next": page.next_url}
+        walk.pages[url] = {**result.validators(), "ids": [s["id"] for s in page.rows], "next": page.next_url,
+                           "body_hash": body_hash}
         return page.next_url
+
+    async def _resolve(self, ctx: CheckContext, walk: Walk) -> None:
+        """Fill in the stored rows of the pages left by :meth:`_page` (something else changed after all).
+        A page whose petitions are not all in the store after all is fetched again in full."""
+        for url in walk.deferred:
+            ids = walk.pages[url].get("ids", [])
+            stored = [ctx.items.get(f"petition:{i}") for i in ids]
+            for pid, rec in zip(ids, stored, strict=True):
+                if walk.rows.get(pid, 0) is None:
+                    if rec is None:
+                        del walk.rows[pid]
+                    else:
+                        walk.rows[pid] = rec.data
+                        walk.stored.add(pid)
+            if not all(stored):
+                await self._page(ctx, url, {}, walk)
+        walk.deferred.clear()
+
+    @staticmethod
+    def _known_rows(stored: list[ItemRecord | None], walk: Walk) -> None:
+        """A page that did not change lists what the store already has."""
+        for rec in filter(None, stored):
+            if rec.data["id"] not in walk.rows:
+                walk.rows[rec.data["id"]] = rec.data
+                walk.stored.add(rec.data["id"])
 
     async def _left(self, ctx: CheckContext, walk: Walk, obs: Observation) -> int:
         """Fetch once each petition listed last time but not now, to record why it left (closed…)."""

@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.store.models import AlertRow, DeliveryRow, DigestRow, NoticeRow
+from monitor.store.models import AlertRow, DeliveryRow, DigestRow, NoticeRow, utcnow
 from monitor.store.repo import alert_record
 
 CLAIM_SECONDS = 300.0
@@ -32,10 +32,14 @@ def _claimable(model: Any, now: datetime) -> Any:
 
 
 class DeliveryStore:
-    """Short transactions; a claim is a lease (claimed_by/claimed_until) taken with SKIP LOCKED."""
+    """Short transactions; a claim is a lease (claimed_by/claimed_until) taken with SKIP LOCKED.
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    :param claim_seconds: how long a claim keeps other workers off a send (renewed just before the send).
+    """
+
+    def __init__(self, sessions: sessionmaker[Session], *, claim_seconds: float = CLAIM_SECONDS) -> None:
         self.sessions = sessions
+        self.claim_seconds = claim_seconds
 
     def claim_instant(self, now: datetime, owner: str, *, force: bool = False, limit: int = 200) -> list[Claimed]:
         with self.sessions.begin() as s:
@@ -43,14 +47,35 @@ class DeliveryStore:
                                           _claimable(DeliveryRow, now))
             if not force:
                 q = q.where(DeliveryRow.next_attempt_at <= now)
-            rows = list(s.scalars(q.order_by(DeliveryRow.id).limit(limit).with_for_update(skip_locked=True)))
+            ids = list(s.scalars(q.with_only_columns(DeliveryRow.id).order_by(DeliveryRow.id).limit(limit)
+                                 .with_for_update(skip_locked=True)))
+            if not ids:
+                return []
+            # The UPDATE re-checks the claim and returns only the rows it took: on SQLite (no row locks, and the
+            # driver begins the transaction only at the first write) another process may have taken some meanwhile.
+            got = set(s.scalars(update(DeliveryRow).where(DeliveryRow.id.in_(ids), DeliveryRow.status == "pending",
+                                                          _claimable(DeliveryRow, now))
+                                .values(claimed_by=owner, claimed_until=now + timedelta(seconds=self.claim_seconds))
+                                .returning(DeliveryRow.id)))
+            rows = list(s.scalars(select(DeliveryRow).where(DeliveryRow.id.in_(got)).order_by(DeliveryRow.id)
+                                  .execution_options(populate_existing=True)))
             if not rows:
                 return []
-            for r in rows:
-                r.claimed_by, r.claimed_until = owner, now + timedelta(seconds=CLAIM_SECONDS)
             alerts = {a.id: a for a in s.scalars(select(AlertRow).where(AlertRow.id.in_({r.alert_id for r in rows})))}
             return [Claimed(r.id, r.channel, r.subscription, r.attempts, r.created_at,
                             alert_record(alerts[r.alert_id], [])) for r in rows]
+
+    def renew(self, row_id: int, owner: str, *, digest: bool = False) -> bool:
+        """Extend this worker's claim on one delivery (or digest) right before sending it, from the current
+        time. False when the claim is lost (it expired and another worker took it, or the row is no longer
+        pending): the caller must not send. A batch is claimed at once but sent one by one, so without this a
+        slow channel lets the claims of the rows still waiting expire, and a second worker sends them too."""
+        model: Any = DigestRow if digest else DeliveryRow
+        until = utcnow() + timedelta(seconds=self.claim_seconds)
+        with self.sessions.begin() as s:
+            res = s.execute(update(model).where(model.id == row_id, model.claimed_by == owner,
+                                                model.status == "pending").values(claimed_until=until))
+            return bool(res.rowcount)  # type: ignore[attr-defined]
 
     def mark_sent(self, ids: Sequence[int], now: datetime) -> None:
         with self.sessions.begin() as s:
@@ -100,7 +125,7 @@ class DeliveryStore:
             rows = list(s.scalars(q.order_by(DigestRow.id).limit(50).with_for_update(skip_locked=True)))
             out = []
             for d in rows:
-                d.claimed_by, d.claimed_until = owner, now + timedelta(seconds=CLAIM_SECONDS)
+                d.claimed_by, d.claimed_until = owner, now + timedelta(seconds=self.claim_seconds)
                 alerts = s.scalars(select(AlertRow).join(DeliveryRow, DeliveryRow.alert_id == AlertRow.id)
                                    .where(DeliveryRow.digest_id == d.id).order_by(AlertRow.created_at.desc()))
                 out.append((d, [alert_record(a, []) for a in alerts]))
@@ -141,7 +166,7 @@ class DeliveryStore:
                 q = q.where(NoticeRow.next_attempt_at <= now)
             rows = list(s.scalars(q.order_by(NoticeRow.id).limit(50).with_for_update(skip_locked=True)))
             for r in rows:
-                r.next_attempt_at = now + timedelta(seconds=CLAIM_SECONDS)
+                r.next_attempt_at = now + timedelta(seconds=self.claim_seconds)
             return rows
 
     def finish_notice(self, notice_id: int, now: datetime, error: str | None, next_at: datetime) -> None:

@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from monitor import faults
 from monitor.extract.types import PageText
 from monitor.sources.base import ItemRecord, ItemUpdate, Observation
 from monitor.store.models import AlertRow, CheckRow, DeliveryRow, ItemRow, RevisionRow, SourceRow, utcnow
@@ -46,6 +48,61 @@ class CheckRecord:
     worker: str | None = None
 
 
+@dataclass(slots=True)
+class QuietSuccess:
+    """A successful check that found no new items and raised no alerts (a 304, unchanged bytes...): only the
+    source's row and a check row change, so many of them are written together (:meth:`Repo.record_quiet`)."""
+
+    rec: CheckRecord
+    outcome: str
+    http_status: int | None
+    state: dict[str, Any]
+    notes: list[str]
+    next_due: datetime
+
+
+_SOURCES = SourceRow.__table__
+_CHECKS = CheckRow.__table__
+_QUIET_UPDATE = (
+    update(_SOURCES).where(_SOURCES.c.id == bindparam("b_id"))
+    .values(state=bindparam("b_state", type_=_SOURCES.c.state.type), baseline_done=True,
+            last_checked=bindparam("b_now", type_=_SOURCES.c.last_checked.type),
+            last_success=bindparam("b_now", type_=_SOURCES.c.last_success.type), last_error=None,
+            consecutive_failures=0, next_due=bindparam("b_next", type_=_SOURCES.c.next_due.type),
+            lease_owner=None, lease_until=None)
+)
+_ID_CHUNK = 500
+_ITEMS = ItemRow.__table__
+_ITEM_UPDATE = (
+    update(_ITEMS).where(_ITEMS.c.id == bindparam("b_id"))
+    .values({c: bindparam(c, type_=_ITEMS.c[c].type) for c in ("url", "title", "data", "error", "last_seen",
+                                                                 "content_hash")})
+)
+
+
+def _item_rows(source_id: str, items: Sequence[ItemUpdate], existing: dict[str, tuple[int, str | None]],
+               now: datetime) -> tuple[dict[str, dict[str, Any]], list[tuple[str, str | None, bytes]]]:
+    """The column values each key ends up with, and the revisions to add as (key, hash, packed text)."""
+    rows: dict[str, dict[str, Any]] = {}
+    hashes = {key: digest for key, (_, digest) in existing.items()}
+    revisions: list[tuple[str, str | None, bytes]] = []
+    for item in items:
+        old = hashes.get(item.key)
+        changed = item.content_hash is not None and item.content_hash != old
+        digest = item.content_hash if item.content_hash is not None else old
+        hashes[item.key] = digest
+        row = {"url": item.url, "title": item.title, "data": item.data, "error": item.error, "last_seen": now,
+               "content_hash": digest}
+        if item.key not in existing:
+            first = rows.get(item.key)
+            row.update(source_id=source_id, key=item.key, kind=first["kind"] if first else item.kind,
+                       first_seen=now)
+        rows[item.key] = row
+        if item.text is not None and changed:
+            revisions.append((item.key, item.content_hash, pack_text(item.text)))
+    return rows, revisions
+
+
 def pack_text(pages: Sequence[PageText]) -> bytes:
     return zlib.compress(json.dumps([[p.page, p.text] for p in pages], ensure_ascii=False).encode("utf-8"), 6)
 
@@ -62,19 +119,45 @@ class Repo:
 
     # -- sources -------------------------------------------------------------------------------
     def sync_sources(self, configured: Iterable[tuple[str, str, str | None]], now: datetime) -> None:
-        """Make sure every configured (id, kind, area) has a row; new ones are due now."""
+        """Make sure every configured (id, kind, area) has a row; new ones are due now. Two workers starting
+        at once may both insert a new source: the loser's transaction fails and it tries again once."""
+        configured = list(configured)
+        try:
+            self._sync_sources(configured, now)
+        except IntegrityError:
+            self._sync_sources(configured, now)
+
+    def _sync_sources(self, configured: list[tuple[str, str, str | None]], now: datetime) -> None:
         with self.sessions.begin() as s:
-            existing = {r.id: r for r in s.scalars(select(SourceRow))}
+            existing = {r.id: (r.kind, r.area) for r in s.execute(select(_SOURCES.c.id, _SOURCES.c.kind,
+                                                                         _SOURCES.c.area))}
+            new, moved = [], []
             for sid, kind, area in configured:
-                row = existing.get(sid)
-                if row is None:
-                    s.add(SourceRow(id=sid, kind=kind, area=area, state={}, next_due=now))
-                elif row.kind != kind or row.area != area:
-                    row.kind, row.area = kind, area
+                if sid not in existing:
+                    new.append({"id": sid, "kind": kind, "area": area, "state": {}, "next_due": now,
+                                "baseline_done": False, "consecutive_failures": 0, "failing_notified": False})
+                elif existing[sid] != (kind, area):
+                    moved.append({"b_id": sid, "kind": kind, "area": area})
+                existing[sid] = (kind, area)
+            conn = s.connection()
+            if new:
+                conn.execute(insert(_SOURCES), new)
+            if moved:
+                conn.execute(update(_SOURCES).where(_SOURCES.c.id == bindparam("b_id"))
+                             .values(kind=bindparam("kind"), area=bindparam("area")), moved)
 
     def source(self, source_id: str) -> SourceRow | None:
         with self.sessions() as s:
             return s.get(SourceRow, source_id)
+
+    def sources_by_id(self, ids: Sequence[str]) -> dict[str, SourceRow]:
+        """The rows of ``ids`` (those that exist), in one query per 500 ids: a cycle loads its sources at once."""
+        out: dict[str, SourceRow] = {}
+        with self.sessions() as s:
+            for start in range(0, len(ids), _ID_CHUNK):
+                chunk = list(ids[start:start + _ID_CHUNK])
+                out.update((r.id, r) for r in s.scalars(select(SourceRow).where(SourceRow.id.in_(chunk))))
+        return out
 
     def sources(self) -> list[SourceRow]:
         with self.sessions() as s:
@@ -91,11 +174,15 @@ class Repo:
             if not force:
                 q = q.where(or_(SourceRow.next_due.is_(None), SourceRow.next_due <= now))
             q = q.order_by(SourceRow.next_due).limit(limit).with_for_update(skip_locked=True)
-            got = list(s.scalars(q))
-            if got:
-                s.execute(update(SourceRow).where(SourceRow.id.in_(got))
-                          .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease)))
-            return got
+            candidates = list(s.scalars(q))
+            if not candidates:
+                return []
+            # Re-check the lease in the UPDATE and keep only the rows it took (see DeliveryStore.claim_instant).
+            free = or_(SourceRow.lease_until.is_(None), SourceRow.lease_until < now)
+            taken = set(s.scalars(update(SourceRow).where(SourceRow.id.in_(candidates), free)
+                                  .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease))
+                                  .returning(SourceRow.id)))
+            return [sid for sid in candidates if sid in taken]
 
     def release(self, source_id: str, owner: str) -> None:
         with self.sessions.begin() as s:
@@ -126,11 +213,14 @@ class Repo:
                                                   ItemRow.content_hash.is_not(None)).limit(1)).first()
             return ItemRecord(row.key, row.content_hash, row.data or {}, row.url, row.title) if row else None
 
-    def prune_revisions(self, before: datetime) -> int:
-        """Delete revisions older than ``before``, always keeping each item's newest."""
+    def prune_revisions(self, before: datetime, source_id: str | None = None) -> int:
+        """Delete revisions older than ``before`` (of one source's items, or all), keeping each item's newest."""
         with self.sessions.begin() as s:
             newest = select(func.max(RevisionRow.id)).group_by(RevisionRow.item_id)
-            res = s.execute(delete(RevisionRow).where(RevisionRow.created_at < before, RevisionRow.id.not_in(newest)))
+            q = delete(RevisionRow).where(RevisionRow.created_at < before, RevisionRow.id.not_in(newest))
+            if source_id is not None:
+                q = q.where(RevisionRow.item_id.in_(select(ItemRow.id).where(ItemRow.source_id == source_id)))
+            res = s.execute(q)
             return int(res.rowcount or 0)  # type: ignore[attr-defined]
 
     # -- one check, one transaction ------------------------------------------------------------
@@ -142,22 +232,39 @@ class Repo:
         with self.sessions.begin() as s:
             self._upsert_items(s, rec.source_id, obs.items, now)
             created = [aid for a in alerts if (aid := self._insert_alert(s, a, now)) is not None]
-            src = s.get(SourceRow, rec.source_id)
-            if src is not None:
-                src.state = obs.state
-                src.baseline_done = True
-                src.last_checked = src.last_success = now
-                if obs.items:
-                    src.last_changed = now
-                src.last_error = None
-                src.consecutive_failures = 0
-                src.next_due = next_due
-                src.lease_owner = src.lease_until = None
-            s.add(CheckRow(source_id=rec.source_id, started_at=rec.started_at, duration_ms=rec.duration_ms,
-                           outcome="baseline" if baseline else obs.outcome.value, http_status=obs.http_status,
-                           error="; ".join(obs.notes)[:2000] or None, new_items=len(obs.items), alerts=len(created),
-                           worker=rec.worker))
+            s.flush()  # the alerts' ORM rows, before the Core statements below
+            conn = s.connection()
+            changed = {"last_changed": now} if obs.items else {}
+            conn.execute(update(_SOURCES).where(_SOURCES.c.id == rec.source_id).values(
+                state=obs.state, baseline_done=True, last_checked=now, last_success=now, last_error=None,
+                consecutive_failures=0, next_due=next_due, lease_owner=None, lease_until=None, **changed))
+            conn.execute(insert(_CHECKS).values(
+                source_id=rec.source_id, started_at=rec.started_at, duration_ms=rec.duration_ms,
+                outcome="baseline" if baseline else obs.outcome.value, http_status=obs.http_status,
+                error="; ".join(obs.notes)[:2000] or None, new_items=len(obs.items), alerts=len(created),
+                worker=rec.worker))
+            faults.point("repo.commit")
+        faults.point("repo.committed")
         return created
+
+    def record_quiet(self, checks: Sequence[QuietSuccess]) -> None:
+        """Record many successful checks that found nothing new, in one transaction: for each, what
+        :meth:`record_success` would write for an observation without items or alerts."""
+        if not checks:
+            return
+        sources, rows = [], []
+        for q in checks:
+            rec = q.rec
+            now = rec.started_at + timedelta(milliseconds=rec.duration_ms)
+            sources.append({"b_id": rec.source_id, "b_state": q.state, "b_now": now, "b_next": q.next_due})
+            rows.append({"source_id": rec.source_id, "started_at": rec.started_at, "duration_ms": rec.duration_ms,
+                         "outcome": q.outcome, "http_status": q.http_status,
+                         "error": "; ".join(q.notes)[:2000] or None, "new_items": 0, "alerts": 0,
+                         "worker": rec.worker})
+        with self.sessions.begin() as s:
+            conn = s.connection()
+            conn.execute(_QUIET_UPDATE, sources)
+            conn.execute(insert(_CHECKS), rows)
 
     def record_failure(self, rec: CheckRecord, next_due: datetime) -> int:
         """Record a failed check; the stored state is untouched. Returns the failures in a row."""
@@ -182,27 +289,34 @@ class Repo:
             return bool(res.rowcount)  # type: ignore[attr-defined]
 
     def _upsert_items(self, s: Session, source_id: str, items: Sequence[ItemUpdate], now: datetime) -> None:
+        """Insert or update ``items`` (later updates of one key win) and add a revision for each new text,
+        with a few multi-row Core statements: a board baseline records hundreds of documents at once."""
         if not items:
             return
-        keys = [i.key for i in items]
-        existing: dict[str, ItemRow] = {}
-        for chunk in range(0, len(keys), 500):
-            for row in s.scalars(select(ItemRow).where(ItemRow.source_id == source_id,
-                                                       ItemRow.key.in_(keys[chunk:chunk + 500]))):
-                existing[row.key] = row
-        for item in items:
-            row = existing.get(item.key)
-            if row is None:
-                row = ItemRow(source_id=source_id, key=item.key, kind=item.kind, first_seen=now)
-                s.add(row)
-                existing[item.key] = row
-            row.url, row.title, row.data, row.error, row.last_seen = item.url, item.title, item.data, item.error, now
-            changed = item.content_hash is not None and item.content_hash != row.content_hash
-            row.content_hash = item.content_hash if item.content_hash is not None else row.content_hash
-            if item.text is not None and changed:
-                s.flush()
-                s.add(RevisionRow(item_id=row.id, content_hash=item.content_hash, text_z=pack_text(item.text),
-                                  created_at=now))
+        existing: dict[str, tuple[int, str | None]] = {}  # key -> (id, content_hash)
+        keys = list(dict.fromkeys(i.key for i in items))
+        for start in range(0, len(keys), _ID_CHUNK):
+            q = select(_ITEMS.c.key, _ITEMS.c.id, _ITEMS.c.content_hash).where(
+                _ITEMS.c.source_id == source_id, _ITEMS.c.key.in_(keys[start:start + _ID_CHUNK]))
+            existing.update((r.key, (r.id, r.content_hash)) for r in s.execute(q))
+        rows, revisions = _item_rows(source_id, items, existing, now)
+        conn = s.connection()
+        new = [row for key, row in rows.items() if key not in existing]
+        if new:
+            conn.execute(insert(_ITEMS), new)
+        old = [{**row, "b_id": existing[key][0]} for key, row in rows.items() if key in existing]
+        if old:
+            conn.execute(_ITEM_UPDATE, old)
+        if revisions:
+            ids = {k: v[0] for k, v in existing.items()}
+            missing = [key for key, _, _ in revisions if key not in ids]
+            for start in range(0, len(missing), _ID_CHUNK):
+                q = select(_ITEMS.c.key, _ITEMS.c.id).where(_ITEMS.c.source_id == source_id,
+                                                           _ITEMS.c.key.in_(missing[start:start + _ID_CHUNK]))
+                ids.update((r.key, r.id) for r in s.execute(q))
+            conn.execute(insert(RevisionRow.__table__), [
+                {"item_id": ids[key], "content_hash": digest, "text_z": blob, "created_at": now}
+                for key, digest, blob in revisions])
 
     def _insert_alert(self, s: Session, a: AlertDraft, now: datetime) -> int | None:
         existing = s.scalar(select(AlertRow.id).where(AlertRow.dedupe_key == a.dedupe_key))
