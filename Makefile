@@ -38,9 +38,10 @@ lint: $(VENV)/.test-deps
 
 bench: $(VENV)/.test-deps           ## on-demand benchmarks (print figures)
 	$(BIN)/pip install -q -e '.[bench]'
-	$(BIN)/python bench/extract_bench.py
+	$(BIN)/python -m bench.extract_bench
 	$(BIN)/python bench/classify_speed.py
 	$(BIN)/python bench/classifier_eval.py
+	$(BIN)/python -m bench.cycle              # needs nginx (apt-get install nginx); see bench/README.md
 
 contract:                           ## the shared contract smoke check
 	$(PYTHON) ../shared/tools/contract/check.py

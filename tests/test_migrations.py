@@ -31,6 +31,12 @@ def test_postgres_upgrade_from_empty(postgres_url):
     engine.dispose()
 
 
+def test_packaged_head_constant_is_the_newest_migration(sqlite_url):
+    from monitor.store.migrate import HEAD
+
+    assert HEAD == head(make_engine(sqlite_url))
+
+
 def test_models_match_migrations(sqlite_url):
     """The migrations create exactly what the models describe (no forgotten autogenerate)."""
     from alembic.autogenerate import compare_metadata

@@ -7,6 +7,7 @@ from typing import Any
 import yaml
 
 Path = tuple[str | int, ...]
+Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML was built with it
 
 
 class MarkedYaml:
@@ -28,34 +29,28 @@ class MarkedYaml:
 
 def load_marked(text: str) -> MarkedYaml:
     """Parse ``text``; raises yaml.YAMLError with its own mark on a syntax error."""
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
-    lines: dict[Path, int] = {}
-    if node is None:
-        return MarkedYaml(None, {(): 1})
-    data = _build(node, (), lines)
-    return MarkedYaml(data, lines)
+    loader = Loader(text)
+    try:
+        node = loader.get_single_node()
+        lines: dict[Path, int] = {}
+        if node is None:
+            return MarkedYaml(None, {(): 1})
+        return MarkedYaml(_build(node, (), lines, loader), lines)
+    finally:
+        loader.dispose()
 
 
-def _build(node: yaml.Node, path: Path, lines: dict[Path, int]) -> Any:
+def _build(node: yaml.Node, path: Path, lines: dict[Path, int], loader: Any) -> Any:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
-            key = str(_scalar(key_node))
-            lines[(*path, key)] = key_node.start_mark.line + 1
+            key = str(loader.construct_object(key_node, deep=True))
             if key in out:
                 lines[(*path, key, "__dup__")] = key_node.start_mark.line + 1
-            out[key] = _build(value_node, (*path, key), lines)
+            out[key] = _build(value_node, (*path, key), lines, loader)
             lines[(*path, key)] = key_node.start_mark.line + 1  # a key's line, not its value's
         return out
     if isinstance(node, yaml.SequenceNode):
-        return [_build(child, (*path, i), lines) for i, child in enumerate(node.value)]
-    return _scalar(node)
-
-
-def _scalar(node: yaml.Node) -> Any:
-    loader = yaml.SafeLoader("")
-    try:
-        return loader.construct_object(node, deep=True)
-    finally:
-        loader.dispose()
+        return [_build(child, (*path, i), lines, loader) for i, child in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)

@@ -10,11 +10,13 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import apprise
-
 from monitor.redact import Redactor
+
+if TYPE_CHECKING:
+    import apprise
 
 log = logging.getLogger("monitor.deliver")
 
@@ -41,24 +43,35 @@ class Outgoing:
 
 
 class Channel:
-    """One named channel: one or more Apprise URLs sent together."""
+    """One named channel: one or more Apprise URLs sent together. Apprise is loaded on first use, so a
+    cycle that sends nothing does not pay for importing it."""
 
     def __init__(self, name: str, urls: Sequence[str], redact: Redactor) -> None:
         self.name = name
         self.redact = redact
-        self.targets: list[tuple[str, apprise.Apprise]] = []
+        self.urls = list(urls)
         self.problems: list[str] = []
-        for url in urls:
-            plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
-            if plugin is None:
-                self.problems.append(f"channel {name!r}: Apprise cannot use the URL {self.redact(_scheme_only(url))}")
-                continue
-            scheme = urlsplit(url).scheme.lower()
-            if scheme in PACING:  # Apprise spaces every service's sends 5.5 s apart by default
-                plugin.request_rate_per_sec = PACING[scheme]
-            ap = apprise.Apprise()
-            ap.add(plugin)
-            self.targets.append((scheme, ap))
+        self._targets: list[tuple[str, Any]] | None = None
+
+    @property
+    def targets(self) -> list[tuple[str, apprise.Apprise]]:
+        if self._targets is None:
+            self._targets = [t for url in self.urls if (t := self._build(url)) is not None]
+        return self._targets
+
+    def _build(self, url: str) -> tuple[str, apprise.Apprise] | None:
+        import apprise
+
+        plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+        if plugin is None:
+            self.problems.append(f"channel {self.name!r}: Apprise cannot use the URL {self.redact(_scheme_only(url))}")
+            return None
+        scheme = urlsplit(url).scheme.lower()
+        if scheme in PACING:  # Apprise spaces every service's sends 5.5 s apart by default
+            plugin.request_rate_per_sec = PACING[scheme]
+        ap = apprise.Apprise()
+        ap.add(plugin)
+        return scheme, ap
 
     @property
     def schemes(self) -> list[str]:
