@@ -28,6 +28,7 @@ from monitor.store.db import make_engine, ping, session_factory
 from monitor.store.deliveries import CLAIM_SECONDS, DeliveryStore
 from monitor.store.migrate import upgrade
 from monitor.store.repo import Repo, now_utc
+from monitor.tuning import env_seconds
 
 log = logging.getLogger("monitor")
 DEFAULT_RETENTION = 365 * 86400.0
@@ -42,23 +43,7 @@ def lease_seconds(environ: Mapping[str, str] | None = None) -> float:
     sends when their claims do (at most ``CLAIM_SECONDS``, never longer than the lease). Shorten it
     for tests and demos only: a lease must outlast the slowest check, and a send claim the slowest send.
     """
-    return _parse_lease((os.environ if environ is None else environ).get(LEASE_ENV, "").strip())
-
-
-@functools.cache
-def _parse_lease(raw: str) -> float:
-    """Parsed once per distinct value, so a bad value is logged once, not at every tick."""
-    if not raw:
-        return LEASE_SECONDS
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not 1 <= value <= 86400:
-        log.warning("ignoring %s=%r (expected seconds from 1 to 86400); the lease is %gs", LEASE_ENV, raw,
-                    LEASE_SECONDS)
-        return LEASE_SECONDS
-    return value
+    return env_seconds(LEASE_ENV, LEASE_SECONDS, 1, 86400, environ)
 
 
 def worker_name() -> str:

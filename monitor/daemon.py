@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import os
 import signal
 import time
 from bisect import bisect_left
@@ -33,6 +32,7 @@ from monitor.app import Monitor, Store, lease_seconds
 from monitor.config import Config, load_config
 from monitor.errors import ConfigError, MonitorError, StoreError
 from monitor.logs import RedactingFilter
+from monitor.tuning import env_seconds
 
 log = logging.getLogger("monitor.daemon")
 TICK_ENV = "NHS_MONITOR_TICK"
@@ -45,17 +45,7 @@ DURATION_BUCKETS = (0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.
 
 def tick_seconds(environ: Mapping[str, str] | None = None) -> float:
     """The scheduler tick: env ``NHS_MONITOR_TICK`` (seconds, 0.1 to 60) if set and valid, else 5 s."""
-    raw = (os.environ if environ is None else environ).get(TICK_ENV, "").strip()
-    if not raw:
-        return DEFAULT_TICK
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not 0.1 <= value <= 60:
-        log.warning("ignoring %s=%r (expected seconds from 0.1 to 60); the tick is %gs", TICK_ENV, raw, DEFAULT_TICK)
-        return DEFAULT_TICK
-    return value
+    return env_seconds(TICK_ENV, DEFAULT_TICK, 0.1, 60, environ)
 
 
 @dataclass
