@@ -318,6 +318,24 @@ def entry() -> None:
     except MonitorError as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(1)
+    except Exception as e:
+        message = _store_failure(e)
+        if message is None:
+            raise
+        click.echo(f"error: {message}", err=True)  # one line, not SQLAlchemy's traceback
+        sys.exit(1)
+
+
+def _store_failure(e: Exception) -> str | None:
+    """The one-line message for a store failure that escaped a command (a SQLite lock held past the busy
+    timeout, a store that went away mid-run), or None for anything else."""
+    if "sqlalchemy" not in sys.modules:
+        return None
+    from sqlalchemy.exc import OperationalError
+
+    from monitor.store.db import describe_operational_error
+
+    return describe_operational_error(e) if isinstance(e, OperationalError) else None
 
 
 if __name__ == "__main__":

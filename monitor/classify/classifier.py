@@ -5,6 +5,10 @@ category's cues (:mod:`monitor.classify.rules`); cancel merger and service-chang
 and generic statements (including a bullet whose list began "Options might include:"). An
 ``unconsulted`` cue counts only within a few sentences of a merger or service change. The best
 sentences of each category (most distinct cues first, then earliest) are the evidence.
+
+A screen of every rule's literals (:mod:`monitor.classify.screen`) spares the sentences, and the
+rules, that cannot match: most of a board pack is never split into sentences. It changes no
+result; ``Classifier.fast_path = False`` reads every sentence with every rule, for comparison.
 """
 
 from __future__ import annotations
@@ -14,11 +18,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from monitor.classify.consultation import CONSULTATION_RULES
+from monitor.classify.document import Counted, Sentence, Spacing, all_sentences, screened_sentences
 from monitor.classify.merger import MERGER_RULES
 from monitor.classify.organisations import organisations
 from monitor.classify.result import CATEGORIES, Classification, Finding
 from monitor.classify.rules import Hit, Rule, RuleSet, phrase_rule
-from monitor.classify.sentences import segments
+from monitor.classify.screen import Screen
 from monitor.classify.service_change import SERVICE_CHANGE_RULES
 from monitor.classify.unconsulted import UNCONSULTED_RULES
 from monitor.classify.vetoes import DENIAL, GENERIC, POLICY, is_question
@@ -39,18 +44,9 @@ _CHANGES = ("merger", "service_change")
 
 
 @dataclass(frozen=True, slots=True)
-class _Sentence:
-    index: int
-    page: int | None
-    text: str
-    previous: str
-    lead: str
-
-
-@dataclass(frozen=True, slots=True)
 class _Candidate:
     category: str
-    sentence: _Sentence
+    sentence: Sentence
     hits: tuple[Hit, ...]
 
     @property
@@ -60,6 +56,9 @@ class _Candidate:
 
 class Classifier:
     """Rule-based classifier of NHS texts into :data:`CATEGORIES`, with evidence."""
+
+    #: Screen sentences and rules before judging (same results, faster); off, every sentence meets every rule.
+    fast_path: bool = True
 
     def __init__(
         self,
@@ -78,6 +77,9 @@ class Classifier:
             category: RuleSet(category, BUILTIN_RULES[category] + tuple(phrase_rule(p) for p in extra[category]))
             for category in CATEGORIES
         }
+        # A rule's key, what the screen names it by, is its place in this list.
+        self._keyed = [(category, i) for category, rules in self._rules.items() for i in range(len(rules.rules))]
+        self._cues = tuple(rule.cue for rules in self._rules.values() for rule in rules.rules)
         phrases = [" ".join(p.split()) for p in ignore_phrases if p.strip()]
         self._ignore = (
             re.compile("|".join(r"\s+".join(map(re.escape, p.split())) for p in phrases), re.IGNORECASE)
@@ -87,33 +89,33 @@ class Classifier:
 
     def classify(self, text: str | Sequence[PageText]) -> Classification:
         """Classify plain text or a document's pages; evidence sentences carry their page."""
-        candidates: list[_Candidate] = []
-        for sentence in self._sentences(text):
-            candidates.extend(self._judge(sentence))
-        candidates = _qualify_unconsulted(candidates)
-        return _result(candidates)
-
-    def _sentences(self, text: str | Sequence[PageText]) -> list[_Sentence]:
         pages = [PageText(None, text)] if isinstance(text, str) else list(text)
-        out: list[_Sentence] = []
-        for page in pages:
-            segs = segments(page.text)
-            for i, seg in enumerate(segs):
-                previous = segs[i - 1].text if i else ""
-                lead = segs[seg.lead].text if seg.lead is not None else ""
-                out.append(_Sentence(len(out), page.page, seg.text, previous, lead))
-        return out
+        candidates: list[_Candidate] = []
+        spacing: Spacing
+        screen = Screen.build(self._cues) if self.fast_path else None
+        if screen is not None:
+            screened, spacing = screened_sentences(pages, screen)
+            for s in screened:
+                candidates.extend(self._judge(s.sentence, s.rules))
+        else:
+            spacing = Counted()
+            for sentence in all_sentences(pages):
+                candidates.extend(self._judge(sentence))
+        return _result(_qualify_unconsulted(candidates, spacing))
 
-    def _judge(self, sentence: _Sentence) -> list[_Candidate]:
-        """The categories whose cues survive in one sentence."""
+    def _judge(self, sentence: Sentence, keys: frozenset[int] | None = None) -> list[_Candidate]:
+        """The categories whose cues survive in one sentence (``keys``: the only rules that may match)."""
         text = sentence.text
         if (self._ignore and self._ignore.search(text)) or is_question(text):
             return []
         found: list[_Candidate] = []
         generic: bool | None = None
         lowered = text.lower()
+        only = self._by_category(keys)
         for category, rules in self._rules.items():
-            hits = rules.hits(text, sentence.previous, lowered)
+            if only is not None and category not in only:
+                continue
+            hits = rules.hits(text, sentence.previous, lowered, only[category] if only is not None else None)
             if not hits:
                 continue
             if generic is None:
@@ -122,6 +124,16 @@ class Classifier:
                 continue
             found.append(_Candidate(category, sentence, tuple(hits)))
         return found
+
+    def _by_category(self, keys: frozenset[int] | None) -> dict[str, list[int]] | None:
+        """The rules of these keys, as their positions in their category's rule set."""
+        if keys is None:
+            return None
+        only: dict[str, list[int]] = {}
+        for key in keys:
+            category, i = self._keyed[key]
+            only.setdefault(category, []).append(i)
+        return only
 
 
 def _checked_extra_terms(extra_terms: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
@@ -144,13 +156,14 @@ def _denied_or_policy(text: str) -> bool:
     return bool(DENIAL.search(text) or POLICY.search(text))
 
 
-def _qualify_unconsulted(candidates: list[_Candidate]) -> list[_Candidate]:
+def _qualify_unconsulted(candidates: list[_Candidate], spacing: Spacing) -> list[_Candidate]:
     """Keep an ``unconsulted`` cue only within a few sentences of a merger or service change."""
     changes = [c.sentence.index for c in candidates if c.category in _CHANGES]
     return [
         c
         for c in candidates
-        if c.category != "unconsulted" or any(abs(c.sentence.index - i) <= UNCONSULTED_DISTANCE for i in changes)
+        if c.category != "unconsulted"
+        or any(spacing.within(c.sentence.index, i, UNCONSULTED_DISTANCE) for i in changes)
     ]
 
 

@@ -11,7 +11,7 @@ by rule.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 _FLAGS = re.IGNORECASE
@@ -86,14 +86,20 @@ class _Compiled:
         self.veto_before = _opt(rule.veto_before)
         self.veto_after = _opt(rule.veto_after)
 
-    def hits(self, sentence: str, previous: str, lowered: str) -> list[Hit]:
-        """Every accepted match of this rule's cue in ``sentence`` (``lowered`` is it in lower case)."""
-        if self.trigger and not self.trigger.search(lowered):
+    def hits(self, sentence: str, previous: str, lowered: str, screened: bool = False) -> list[Hit]:
+        """Every accepted match of this rule's cue in ``sentence`` (``lowered`` is it in lower case).
+
+        :param screened: the screen found the cue's literals in the sentence, so the trigger will most likely
+            pass: look for the cue first (the result is the same).
+        """
+        if not screened and self.trigger and not self.trigger.search(lowered):
             return []
         found: list[Hit] = []
         for m in self.cue.finditer(sentence):
             if self._accepts(sentence, previous, m.start(), m.end()):
                 found.append(Hit(self.rule.name, _term(m.group(0), self.rule.name), m.start(), m.end()))
+        if found and screened and self.trigger and not self.trigger.search(lowered):
+            return []
         if found and self.needs and not self._has_needs(sentence, previous):
             return []
         return found
@@ -129,6 +135,12 @@ class _Compiled:
         return not (self.rule.quoted_veto and _scare_quoted(s, start))
 
 
+def refers_back(sentence: str) -> bool:
+    """Whether ``sentence`` may lean on the one before it ("This is being considered for closure"); the rules
+    read the sentence before only for such a sentence."""
+    return bool(_ANAPHOR.search(sentence))
+
+
 def _scare_quoted(s: str, start: int) -> bool:
     """Whether the word at ``start`` stands in quotes of its own (the writer disputes it)."""
     if start == 0 or s[start - 1] not in _QUOTES:
@@ -155,14 +167,27 @@ class RuleSet:
         screens += [f"(?i:{r.cue})" for r in rules if not r.trigger]
         self._screen = re.compile("|".join(screens)) if screens else None
 
-    def hits(self, sentence: str, previous: str = "", lowered: str | None = None) -> list[Hit]:
-        """The accepted cues of this category in ``sentence`` (``previous`` is the sentence before it)."""
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """The rules, in order."""
+        return tuple(r.rule for r in self._rules)
+
+    def hits(
+        self, sentence: str, previous: str = "", lowered: str | None = None, only: Collection[int] | None = None
+    ) -> list[Hit]:
+        """The accepted cues of this category in ``sentence`` (``previous`` is the sentence before it).
+
+        :param only: the positions of the rules to try, when the others are known not to match (see
+            :mod:`monitor.classify.screen`); hits come in rule order either way.
+        """
         lowered = sentence.lower() if lowered is None else lowered
-        if self._screen is None or not self._screen.search(lowered):
+        if only is None:
+            if self._screen is None or not self._screen.search(lowered):
+                return []
+            return [hit for rule in self._rules for hit in rule.hits(sentence, previous, lowered)]
+        found = [hit for i in sorted(only) for hit in self._rules[i].hits(sentence, previous, lowered, screened=True)]
+        if found and (self._screen is None or not self._screen.search(lowered)):
             return []
-        found: list[Hit] = []
-        for rule in self._rules:
-            found.extend(rule.hits(sentence, previous, lowered))
         return found
 
 

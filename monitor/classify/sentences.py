@@ -8,14 +8,17 @@ like do not end a sentence.
 
 :func:`split_sentences` gives the sentences as strings; :func:`segments` also says, for each
 bullet item, which sentence introduced its list (``Changes may include:``), so that the classifier
-can read the item in the light of its lead-in.
+can read the item in the light of its lead-in. :func:`blocks` and :func:`sentence_spans` are the two
+steps of :func:`segments`, for a reader that splits only some blocks into sentences.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 #: Second halves of a line-broken word that keep their hyphen (``midwife-led``, ``long-term``).
 _KEEP_HYPHEN_AFTER = frozenset(
@@ -40,11 +43,13 @@ _BULLET = re.compile(
     r"^\s*(?:[•●▪◦·‣∙■□➢►✓\-–—*]|\(?\d{1,2}[.)](?=\s)|\(?[a-hj-z][.)](?=\s)|\(?(?:i|ii|iii|iv|v|vi|vii|viii|ix|x)\))\s+"
 )
 _INLINE_BULLET = re.compile(r"\s+[•●▪■➢►]\s+")
-_HYPHEN_BREAK = re.compile(r"([A-Za-z]+)-[ \t]*\n[ \t]*([a-z][\w'’]*)")
+#: A letter run never starts inside another one (a match ends after all of its word), so the look-behind only
+#: spares the engine from retrying every letter of every word.
+_HYPHEN_BREAK = re.compile(r"(?<![A-Za-z])([A-Za-z]+)-[ \t]*\n[ \t]*([a-z][\w'’]*)")
+_HYPHEN_AT_LINE_END = re.compile(r"-[ \t]*\n")
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _TERMINAL = re.compile(r"[.!?:;,…\"”’)]\s*$")
 _BOUNDARY = re.compile(r"([.!?…]+)([\"'”’)\]]*)\s+(?=[\"'“‘(\[]?[A-Z0-9£])")
-_LAST_WORD = re.compile(r"(\S+)$")
 #: A line ending like this is cut mid-phrase: the next line continues it.
 _OPEN_END = re.compile(
     r"(?:[,&(–-]|\b(?:a|an|and|at|by|for|from|in|of|on|or|the|to|with|its|their|our))$", re.IGNORECASE
@@ -67,7 +72,7 @@ def repair_hyphenation(text: str) -> str:
         keep = second.lower() in _KEEP_HYPHEN_AFTER or first.lower() in _KEEP_HYPHEN_BEFORE
         return f"{first}-{second}" if keep else f"{first}{second}"
 
-    return _HYPHEN_BREAK.sub(join, text)
+    return _HYPHEN_BREAK.sub(join, text) if _HYPHEN_AT_LINE_END.search(text) else text
 
 
 def _clean(text: str) -> str:
@@ -83,8 +88,7 @@ def _is_heading(line: str, next_line: str, longest: int) -> bool:
     return next_line[:1].isupper() or next_line[:1].isdigit()
 
 
-@dataclass(frozen=True, slots=True)
-class _Line:
+class _Line(NamedTuple):
     """One line of text: whitespace-normalised, its indentation, and for a bullet the column its text starts at."""
 
     text: str
@@ -92,12 +96,20 @@ class _Line:
     bullet_column: int | None
 
 
+#: What a bullet marker (see ``_BULLET``) can start with: a symbol, "(", a lower-case letter or numeral, a digit.
+_BULLET_STARTS = frozenset("•●▪◦·‣∙■□➢►✓-–—*(abcdefghijklmnopqrstuvwxyz")
+
+
 def _line(raw: str) -> _Line:
-    raw = raw.expandtabs(4)
-    indent = len(raw) - len(raw.lstrip())
-    marker = _BULLET.match(raw)
+    if "\t" in raw:
+        raw = raw.expandtabs(4)
+    stripped = raw.lstrip()
+    indent = len(raw) - len(stripped)
+    first = stripped[:1]
+    marker = _BULLET.match(raw) if first in _BULLET_STARTS or first.isdecimal() else None
     body = raw[marker.end() :] if marker else raw
-    return _Line(_SPACES.sub(" ", body).strip(), indent, marker.end() if marker else None)
+    plain = body.isascii() and "  " not in body and "\x0b" not in body and "\x0c" not in body and "\t" not in body
+    return _Line((body if plain else _SPACES.sub(" ", body)).strip(), indent, marker.end() if marker else None)
 
 
 def _continues_bullet(previous: str, line: _Line, column: int, longest: int) -> bool:
@@ -107,6 +119,12 @@ def _continues_bullet(previous: str, line: _Line, column: int, longest: int) -> 
     if line.indent >= column or not (line.text[:1].isupper() or line.text[:1].isdigit()):
         return True
     return (longest >= 40 and len(previous) >= 0.8 * longest) or bool(_OPEN_END.search(previous))
+
+
+def blocks(text: str) -> list[tuple[str, bool]]:
+    """The blocks of extracted text (paragraphs, bullet items, headings) that no sentence crosses, whitespace
+    normalised, each with whether it is a bullet item; :func:`split_block` gives a block's sentences."""
+    return _blocks(_clean(text))
 
 
 def _blocks(text: str) -> list[tuple[str, bool]]:
@@ -145,10 +163,9 @@ def _is_abbreviation(before: str, punct: str, following: str) -> bool:
     """Whether the full stop after ``before`` belongs to an abbreviation rather than ending a sentence."""
     if punct != ".":
         return False
-    m = _LAST_WORD.search(before)
-    if not m:
+    if not before or before[-1].isspace():
         return False
-    word = m.group(1).lstrip("(\"'“‘[").lower()
+    word = before.rsplit(None, 1)[-1].lstrip("(\"'“‘[").lower()
     if word in _ABBREVIATIONS:
         return True
     if word in _ABBREVIATIONS_BEFORE_NUMBER and following[:1].isdigit():
@@ -158,25 +175,49 @@ def _is_abbreviation(before: str, punct: str, following: str) -> bool:
     return "." in word and word not in ("a.m", "p.m")
 
 
-def _split_block(block: str) -> list[str]:
-    """Split one block at sentence-ending punctuation, respecting abbreviations."""
-    sentences: list[str] = []
+def _sentence_spans(block: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """Where the sentences of ``block[start:end]`` are: split at sentence-ending punctuation, abbreviations
+    respected, whitespace at either end left out."""
+    chunk = block[start:end]
+    cut = 0
+    for m in _BOUNDARY.finditer(chunk):
+        if not _is_abbreviation(chunk[cut : m.start()], m.group(1), chunk[m.end() : m.end() + 1]):
+            yield from _stripped(chunk, cut, m.end(), start)
+            cut = m.end()
+    yield from _stripped(chunk, cut, len(chunk), start)
+
+
+def _stripped(text: str, start: int, end: int, offset: int) -> Iterator[tuple[int, int]]:
+    """The span of ``text[start:end].strip()`` (moved by ``offset``), unless it is empty."""
+    piece = text[start:end]
+    left, right = start + len(piece) - len(piece.lstrip()), start + len(piece.rstrip())
+    if right > left:
+        yield offset + left, offset + right
+
+
+def sentence_spans(block: str) -> list[tuple[int, int]]:
+    """Where the sentences of one block are (at least one): inline bullets and sentence-ending punctuation
+    split it; ``block[start:end]`` is each sentence."""
+    spans: list[tuple[int, int]] = []
     start = 0
-    for m in _BOUNDARY.finditer(block):
-        if _is_abbreviation(block[start : m.start()], m.group(1), block[m.end() : m.end() + 1]):
-            continue
-        sentences.append(block[start : m.end()].strip())
+    for m in _INLINE_BULLET.finditer(block):
+        spans.extend(_sentence_spans(block, start, m.start()))
         start = m.end()
-    sentences.append(block[start:].strip())
-    return [s for s in sentences if s]
+    spans.extend(_sentence_spans(block, start, len(block)))
+    return spans
+
+
+def split_block(block: str) -> list[str]:
+    """The sentences of one block (at least one)."""
+    return [block[start:end] for start, end in sentence_spans(block)]
 
 
 def segments(text: str) -> list[Segment]:
     """Sentences of ``text`` with, for bullet items, the index of the sentence that introduced the list."""
     out: list[Segment] = []
     lead: int | None = None
-    for block, is_bullet in _blocks(_clean(text)):
-        parts = [p for chunk in _INLINE_BULLET.split(block) for p in _split_block(chunk)]
+    for block, is_bullet in blocks(text):
+        parts = split_block(block)
         if not is_bullet:
             lead = None
         for part in parts:

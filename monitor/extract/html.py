@@ -17,6 +17,7 @@ from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 from monitor.errors import ParseError
+from monitor.extract.htmlshape import check_html_shape
 
 Html = bytes | str | LexborHTMLParser
 
@@ -33,6 +34,8 @@ _CELLS = frozenset({"td", "th"})
 _HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6", "caption", "summary", "legend"})
 _CONTEXT_BLOCKS = frozenset({"li", "tr", "p", "dd", "dt"})
 _CONTEXT_MAX = 160
+_CONTEXT_HOPS = 32
+_CONTEXT_NODES = 200
 _BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
 _WS = re.compile(r"\s+")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
@@ -156,7 +159,9 @@ def parse_html(html: Html, charset: str | None = None) -> LexborHTMLParser:
     """A parsed tree (bytes are decoded with :func:`decode_html`)."""
     if isinstance(html, LexborHTMLParser):
         return html
-    return LexborHTMLParser(decode_html(html, charset))
+    text = decode_html(html, charset)
+    check_html_shape(text)  # ParseError for a page built to stall the parser (deep nesting, tag amplification)
+    return LexborHTMLParser(text)
 
 
 def check_selector(selector: str) -> str:
@@ -250,7 +255,7 @@ def page_date(html: Html) -> date | None:
 
 
 _SCRIPT_LINKS = re.compile(
-    r"\.pdf\b|\.docx?\b|download_file|createElement\(\s*[\"']a[\"']\s*\)|setAttribute\(\s*[\"']href|<a\s[^>]*href",
+    r"\.pdf\b|\.docx?\b|download_file|createElement\(\s*[\"']a[\"']\s*\)|setAttribute\(\s*[\"']href|<a\s[^<>]*href",
     re.IGNORECASE,
 )
 
@@ -289,7 +294,7 @@ def file_name(url: str) -> str:
 def clean_link_text(text: str) -> str:
     """Link text without file-type/size notes and icon alt text: ModernGov's
     ``"Minutes pdf icon PDF 99 KB"`` becomes ``"Minutes"``."""
-    text = _SIZE_NOTE.sub(" ", text.replace("\xa0", " "))
+    text = _SIZE_NOTE.sub(" ", clean(text))  # whitespace collapsed first: long runs made _SIZE_NOTE backtrack
     text = _BARE_TYPE.sub(" ", _ICON_NOTE.sub(" ", text))
     return clean(text).strip(" -\u2013\u2014|:,")
 
@@ -347,41 +352,63 @@ def date_from_url(url: str) -> date | None:
     return None
 
 
-def _text_outside_links(block: LexborNode) -> str:
+def _text_outside_links(block: LexborNode, budget: int) -> tuple[str | None, int]:
+    """(text, nodes visited); text None when the block has more than ``budget`` nodes (too big to be a context)."""
     out: list[str] = []
     stack = [block]
+    visited = 0
     while stack:
         node = stack.pop()
+        visited += 1
+        if visited > budget:
+            return None, visited
         if node.tag == "-text":
             out.append(node.text_content or "")
         elif node.tag != "a" and node.tag not in _SKIP:
             out.append(" ")
             stack.extend(reversed(list(node.iter(include_text=True))))
-    return clean_link_text("".join(out))
+    return clean_link_text("".join(out)), visited
 
 
 def _context(anchor: LexborNode) -> str:
     """The text of the row or list item around a link, outside its links; an empty item (a nested
-    list of links) defers to the item that holds it."""
-    node = anchor.parent
-    while node is not None and node.tag not in ("body", "table"):
+    list of links) defers to the item that holds it. Bounded: at most ``_CONTEXT_HOPS`` ancestors and
+    ``_CONTEXT_NODES`` nodes are looked at (nested empty lists made this cubic in the page's depth)."""
+    node, budget = anchor.parent, _CONTEXT_NODES
+    for _ in range(_CONTEXT_HOPS):
+        if node is None or node.tag in ("body", "table"):
+            break
         if node.tag in _CONTEXT_BLOCKS:
-            text = _text_outside_links(node)
+            text, visited = _text_outside_links(node, budget)
+            if text is None:
+                return ""  # the blocks around it are bigger still
             if text:
                 return text if len(text) <= _CONTEXT_MAX else ""
+            budget -= visited
         node = node.parent
     return ""
 
 
-def _inside(node: LexborNode, roots: set[int] | None) -> bool:
+def _inside(node: LexborNode, roots: set[int] | None, known: dict[int, bool] | None = None) -> bool:
+    """Whether ``node`` lies inside one of ``roots`` (mem_ids); ``known`` remembers the answer for every
+    ancestor walked, so a page's links cost one walk up the tree in all."""
     if roots is None:
         return True
+    known = {} if known is None else known
+    walked: list[int] = []
     current: LexborNode | None = node
+    found = False
     while current is not None:
-        if current.mem_id in roots:
-            return True
+        key = current.mem_id
+        if key in roots or known.get(key):
+            found = True
+            break
+        if key in known:
+            break
+        walked.append(key)
         current = current.parent
-    return False
+    known.update(dict.fromkeys(walked, found))
+    return found
 
 
 def _base(tree: LexborHTMLParser, base_url: str) -> str:
@@ -465,6 +492,7 @@ def scan_links(html: Html, base_url: str, *, within: str | None = None,
     heading_date: date | None = None
     links: dict[str, Link] = {}
     inside: dict[str, Link] | None = {} if within else None
+    known_inside: dict[int, bool] = {}
     start = tree.body or tree.root
     if start is None:
         return LinkScan([], [] if within else None)
@@ -478,6 +506,6 @@ def scan_links(html: Html, base_url: str, *, within: str | None = None,
             link = _make_link(node, url, heading, fallback, heading_date) if detail is None or detail(url) \
                 else Link(url, "")
             links[url] = _merge(links[url], link) if url in links else link
-            if inside is not None and _inside(node, roots):
+            if inside is not None and _inside(node, roots, known_inside):
                 inside[url] = _merge(inside[url], link) if url in inside else link
     return LinkScan(list(links.values()), list(inside.values()) if inside is not None else None)

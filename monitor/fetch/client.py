@@ -216,6 +216,9 @@ class Fetcher:
             hdrs = resp.headers
             if resp.status != 200:
                 return FetchResult(resp.url, resp.status, hdrs, b"", time.monotonic() - started)
+            if "," in hdrs.get("content-encoding", ""):  # each layer multiplies: 2 KB of gzip-in-gzip made 2 GB
+                raise FetchError(f"{url} is compressed more than once (Content-Encoding: "
+                                 f"{hdrs['content-encoding'][:60]}); refused")
             declared = hdrs.get("content-length", "")
             if declared.isdigit() and int(declared) > cap and "content-encoding" not in hdrs:
                 raise FetchError(f"{url} is {int(declared):,} bytes, over the {cap:,}-byte limit (http.max_bytes)")

@@ -91,12 +91,39 @@ def canonical_url(url: str) -> str:
 
 # ---------------------------------------------------------------- parsing
 
+MAX_JSON_DEPTH = 64  # the API nests five levels; deeper is not the petitions API
+
+
 def parse_json(content: bytes, url: str) -> Any:
-    """The decoded body; :class:`ParseError` when it is not JSON."""
+    """The decoded body; :class:`ParseError` when it is not JSON, or nests deeper than MAX_JSON_DEPTH
+    (100,000 nested brackets made ``json.loads`` raise RecursionError, which is no MonitorError)."""
+    too_deep = ParseError(f"petitions API returned JSON nested more than {MAX_JSON_DEPTH} levels deep at URL: {url}")
     try:
-        return json.loads(content)
+        doc = json.loads(content)
     except (UnicodeDecodeError, ValueError) as e:
         raise ParseError(f"petitions API returned malformed JSON at URL: {url} ({str(e)[:120]})") from None
+    except RecursionError:
+        raise too_deep from None
+    if _depth_over(doc, MAX_JSON_DEPTH):
+        raise too_deep
+    return doc
+
+
+def _depth_over(doc: Any, limit: int) -> bool:
+    """Whether ``doc`` nests lists and objects more than ``limit`` deep (iteratively: no recursion)."""
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in (value.values() if isinstance(value, dict) else value))
+    return False
+
+
+def _scalar(value: Any) -> Any:
+    """``value`` if it is a JSON scalar (text, number, true/false, null), else None: the API's fields are."""
+    return value if value is None or isinstance(value, str | int | float | bool) else None
 
 
 def _unexpected(url: str, what: str) -> ParseError:
@@ -131,7 +158,7 @@ def parse_petition(doc: Any, url: str) -> dict[str, Any]:
     attrs = doc["data"]["attributes"]
     for key in _GEOGRAPHY:
         if isinstance(attrs.get(key), list):
-            snap[key] = attrs[key]
+            snap[key] = [{k: _scalar(v) for k, v in row.items()} for row in attrs[key] if isinstance(row, dict)]
     return snap
 
 
@@ -144,7 +171,7 @@ def snapshot_from(row: Any, url: str) -> dict[str, Any]:
     if not isinstance(pid, int) or not isinstance(count, int) or not isinstance(attrs.get("action"), str):
         raise _unexpected(url, f"petition {pid!r} lacks an id, action or signature_count")
     snap: dict[str, Any] = {"id": pid, "archived": row.get("type") == "archived-petition"}
-    snap.update({k: attrs.get(k) for k in _KEPT})
+    snap.update({k: _scalar(attrs.get(k)) for k in _KEPT})
     snap["rejection"] = _pick(attrs.get("rejection"), ("code", "details"))
     snap["response"] = _pick(attrs.get("government_response"), ("responded_on", "summary", "details"))
     snap["debate"] = _pick(attrs.get("debate"), ("debated_on", "transcript_url", "video_url", "debate_pack_url",
@@ -153,7 +180,10 @@ def snapshot_from(row: Any, url: str) -> dict[str, Any]:
 
 
 def _pick(value: Any, keys: Sequence[str]) -> dict[str, Any] | None:
-    return {k: value.get(k) for k in keys} if isinstance(value, dict) else None
+    """The text fields ``keys`` of a nested object (anything but text becomes None: the events read them as text)."""
+    if not isinstance(value, dict):
+        return None
+    return {k: v if isinstance(v := value.get(k), str) else None for k in keys}
 
 
 COUNT_MARKERS = ("response_threshold_reached_at", "government_response_at", "debate_threshold_reached_at",

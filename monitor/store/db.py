@@ -1,7 +1,14 @@
-"""Engine and sessions: SQLite in WAL mode with a busy timeout (embedded default), PostgreSQL for scale-out."""
+"""Engine and sessions: SQLite in WAL mode with a busy timeout (embedded default), PostgreSQL for scale-out.
+
+A SQLite write waits up to 15 s for another process's write to finish (readers never wait: WAL); env
+``NHS_MONITOR_SQLITE_BUSY`` (seconds, 0.05 to 600) changes that wait, for tests. A write still locked out
+after it fails with :func:`describe_operational_error`'s one-line message.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -12,8 +19,15 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.errors import StoreError
+from monitor.tuning import env_seconds
 
 SQLITE_BUSY_MS = 15000
+BUSY_ENV = "NHS_MONITOR_SQLITE_BUSY"
+
+
+def sqlite_busy_seconds(environ: Mapping[str, str] | None = None) -> float:
+    """How long a SQLite write waits for another process's lock: 15 s, or env ``NHS_MONITOR_SQLITE_BUSY``."""
+    return env_seconds(BUSY_ENV, SQLITE_BUSY_MS / 1000, 0.05, 600, environ)
 
 
 def redact_url(url: str) -> str:
@@ -31,8 +45,9 @@ def make_engine(url: str) -> Engine:
     if u.get_backend_name() == "sqlite":
         if u.database and u.database != ":memory:":
             Path(u.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(u, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        busy = sqlite_busy_seconds()
+        engine = create_engine(u, connect_args={"timeout": busy})
+        event.listen(engine, "connect", partial(_sqlite_pragmas, busy_ms=int(busy * 1000)))
         return engine
     if u.drivername == "postgresql":
         u = u.set(drivername="postgresql+psycopg")
@@ -40,10 +55,10 @@ def make_engine(url: str) -> Engine:
                          connect_args={"connect_timeout": 10})
 
 
-def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any, *, busy_ms: int = SQLITE_BUSY_MS) -> None:
     cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA busy_timeout={busy_ms}")
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
@@ -73,8 +88,9 @@ def _first_line(e: BaseException) -> str:
 
 
 def describe_operational_error(e: OperationalError) -> str:
+    """One line for an admin: a SQLite lock held too long says so; anything else is the driver's first line."""
     msg = _first_line(e)
     if "locked" in msg:
-        return (f"the SQLite store stayed locked for more than {SQLITE_BUSY_MS // 1000}s "
+        return (f"the SQLite store stayed locked for more than {sqlite_busy_seconds():g}s "
                 "(another process is writing); try again, or move to PostgreSQL for several workers")
     return f"the store failed: {msg}"
