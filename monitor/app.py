@@ -27,7 +27,7 @@ from monitor.sources.base import Source
 from monitor.store.db import make_engine, ping, session_factory
 from monitor.store.deliveries import CLAIM_SECONDS, DeliveryStore
 from monitor.store.migrate import upgrade
-from monitor.store.repo import Repo, now_utc
+from monitor.store.repo import CheckRecord, Repo, now_utc
 from monitor.tuning import env_seconds
 
 log = logging.getLogger("monitor")
@@ -142,14 +142,27 @@ class Monitor:
             report = await self.pipeline.check_source(source, row=row, batch=batch)
         except Exception as e:  # a bug in one source must not stop the others
             log.exception("check of %s crashed", source_id)
-            self.store.repo.release(source_id, self.worker)
-            return CheckReport(source_id, "error", error=f"internal error: {type(e).__name__}: {e}")
+            report = self._crashed(source, e)
         self._admin_on_health(source, report, row)
         for aid in report.alert_ids:
             for a in self.store.repo.alerts(ids=[aid], limit=1):
                 log.info("ALERT %s [%s] %s: %s <%s>", a["id"], ",".join(a["categories"]), a["event"], a["title"],
                          a["url"], extra={"alert": a["id"], "source": source_id})
         return report
+
+    def _crashed(self, source: Source, e: Exception) -> CheckReport:
+        """A check that raised something unexpected is recorded as a failed check (visible in ``status``)."""
+        assert self.pipeline is not None
+        error = f"internal error: {type(e).__name__}: {e}"[:2000]
+        now = now_utc()
+        try:
+            failures = self.store.repo.record_failure(
+                CheckRecord(source.id, now, 0, "error", None, error, self.worker),
+                self.pipeline.retry_due(source, now, 1, None))
+        except Exception:
+            log.exception("could not record the failed check of %s", source.id)
+            failures = 0
+        return CheckReport(source.id, "error", error=error, failures=failures)
 
     def _admin_on_health(self, source: Source, report: CheckReport, row: Any = LOAD) -> None:
         """Tell admins when a source starts failing and when it recovers. With the source's row as read before

@@ -48,6 +48,17 @@ RouteResult = tuple[int, str, bytes | str] | tuple[int, str, bytes | str, dict[s
 DynamicRoute = Callable[[dict[str, list[str]], dict[str, str]], RouteResult]
 
 
+class QuietServer(ThreadingHTTPServer):
+    """Clients that give up mid-response (timeouts are part of the tests) are not errors worth a traceback."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionResetError | BrokenPipeError):
+            return
+        super().handle_error(request, client_address)
+
+
 def _status(route: Route, headers: dict[str, str], etag: str | None, lm: str | None) -> int:
     """304 when the request's validators match (ETag first, else Last-Modified), else the route's status."""
     if route.status != 200:
@@ -68,7 +79,7 @@ class Site:
         self.routes: dict[str, Route | DynamicRoute] = {}
         self.hits: list[Hit] = []
         self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = QuietServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.port = int(self.server.server_address[1])
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)

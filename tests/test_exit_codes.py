@@ -54,3 +54,20 @@ def test_notify_test_success(tmp_path, webhook):
     r = invoke(cfg, "notify-test", "hook")
     assert r.exit_code == 0 and r.output.startswith("sent:")
     assert len(webhook.received) == 1 and "test" in webhook.received[0]["payload"]["message"]
+
+
+def test_a_crashing_source_is_recorded_as_a_failed_check(site, tmp_path, monkeypatch):
+    from monitor.sources.feed import FeedSource
+
+    async def boom(self, ctx):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(FeedSource, "check", boom)  # stands in for a parser bug not yet found
+    cfg = tmp_path / "m.yaml"
+    cfg.write_text(f"version: 1\ndatabase_url: sqlite:///{tmp_path}/m.db\n"
+                   f"sources: [{{id: x, kind: feed, url: \"{site.url('/f')}\"}}]\n")
+    assert invoke(cfg, "run", "--once").exit_code == 0
+    import json
+
+    [row] = json.loads(invoke(cfg, "status", "--json").stdout)
+    assert row["last_error"] == "internal error: ZeroDivisionError: a bug" and row["consecutive_failures"] == 1
