@@ -2,9 +2,10 @@
 
 The fast path screens text for the literals each rule's cue needs (monitor.classify.literals and
 monitor.classify.screen), splits only the blocks that have some (monitor.classify.document), and
-tries only those rules. These tests run both paths (``Classifier.fast_path``) over thousands of generated documents: routine board text
-with cue words mixed in, bullets, PDF line breaks, hyphenation, odd whitespace and letters whose case
-folds oddly. They also check the screen alone against every cue, and the faster sentence helpers
+tries only those rules. These tests run both paths (``Classifier.fast_path``) over thousands of
+generated documents: routine board text with cue words mixed in, bullets, PDF line breaks,
+hyphenation, odd whitespace and letters whose case folds oddly. They also check the literals of
+every rule and of random patterns against what the patterns match, and the faster sentence helpers
 against the plain versions they replaced.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import random
 import re
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,38 +56,16 @@ ROUTINE = (
     "Sickness absence fell to 4.9 per cent and the vacancy rate was 7 per cent.",
     "Infection prevention and control: there were 3 cases of C. difficile against a trajectory of 5.",
 )
+#: Cue words and look-alikes to put into routine sentences.
 FRAGMENTS = (
-    "will close",
-    "the closure of Ward 4",
-    "to merge with the neighbouring trust",
-    "merger",
-    "relocated to Westgate Hospital",
-    "without consultation",
-    "without any public consultation",
-    "a twelve-week public consultation will open",
-    "consultation",
-    "downgraded to an urgent treatment centre",
-    "births were suspended",
-    "no longer be provided",
-    "in a private session",
-    "behind closed doors",
-    "the move",
-    "not consulted",
-    "have your say",
-    "A&E",
-    "minor injuries unit",
-    "reconfiguration of services",
-    "centralised on one site",
-    "there are no plans to close",
-    "options may include",
-    "staff consultation",
-    "beds will be cut",
-    "the two CCGs will combine into a single organisation",
-    "taken over by",
-    "opening hours cut",
-    "before the public was told",
-    "go out to public consultation",
-)
+    "will close|the closure of Ward 4|to merge with the neighbouring trust|merger|relocated to Westgate Hospital|"
+    "without consultation|without any public consultation|a twelve-week public consultation will open|consultation|"
+    "downgraded to an urgent treatment centre|births were suspended|no longer be provided|in a private session|"
+    "behind closed doors|the move|not consulted|have your say|A&E|minor injuries unit|reconfiguration of services|"
+    "centralised on one site|there are no plans to close|options may include|staff consultation|beds will be cut|"
+    "the two CCGs will combine into a single organisation|taken over by|opening hours cut|before the public was told|"
+    "go out to public consultation"
+).split("|")
 ODD_SPACES = ("  ", "\t", "\u00a0", "\u2028", "\n", "\n    ", " \u2003 ")
 ODD_LETTERS = {"i": ("İ", "ı"), "s": ("ſ",), "k": ("\u212a",), "fi": ("ﬁ",), "e": ("é",)}
 
@@ -149,7 +129,9 @@ def _document(rng: random.Random) -> str | list[PageText]:
 
 
 def _pair(**kwargs: Any) -> tuple[Classifier, Classifier]:
+    """A classifier that screens every text, however short, and one that reads every sentence with every rule."""
     fast, slow = Classifier(**kwargs), Classifier(**kwargs)
+    fast.screen_from_chars = 0
     slow.fast_path = False
     return fast, slow
 
@@ -213,6 +195,17 @@ def test_text_whose_case_folds_oddly_is_read_in_full() -> None:
     ):
         assert fast.classify(text).to_json() == slow.classify(text).to_json()
         assert fast.classify(text).categories
+
+
+def test_the_screen_is_built_for_the_first_long_text_only() -> None:
+    classifier = Classifier(extra_terms={"merger": ["zebra crossing"]})  # rules no other test builds a screen for
+    short = "The minor injuries unit at Eastfield Community Hospital will close in May."
+    assert classifier.classify(short).categories == ["service_change"]
+    assert Screen.built(classifier._cues) is None
+    long = " ".join([*ROUTINE] * 30 + [short])
+    assert len(long) >= classifier.screen_from_chars
+    assert classifier.classify(long).categories == ["service_change"]
+    assert Screen.built(classifier._cues) is not None
 
 
 def test_routine_text_is_mostly_never_split_or_judged() -> None:
@@ -333,7 +326,7 @@ def test_line_reading_matches_the_plain_version() -> None:
 def test_block_splitting_matches_the_plain_version() -> None:
     def old_is_abbreviation(before: str, punct: str, following: str) -> bool:
         m = _OLD_LAST_WORD.search(before)
-        return punct == "." and bool(m) and _is_abbreviation(m.group(1), punct, following)
+        return punct == "." and m is not None and _is_abbreviation(m.group(1), punct, following)
 
     def old_split(chunk: str) -> list[str]:
         sentences, start = [], 0
@@ -351,3 +344,98 @@ def test_block_splitting_matches_the_plain_version() -> None:
         block = " ".join(rng.choice(words) for _ in range(rng.randint(1, 12)))
         expected = [p for chunk in re.split(r"\s+[•●▪■➢►]\s+", block) for p in old_split(chunk)]
         assert split_block(block) == expected, repr(block)
+
+
+# ---------------------------------------------------------------- literals of random patterns
+
+_PIECES = (
+    "close",
+    "the",
+    "a",
+    "unit",
+    "no",
+    "consult",
+    "go",
+    "out",
+    "to",
+    "merge",
+    "s",
+    "ed",
+    "A&E",
+    "x-ray",
+    "-",
+    "£5",
+)
+Sampler = Callable[[random.Random], str]
+#: Pieces of pattern the rules use, each with a way to make text it matches.
+_ATOMS: dict[str, Sampler] = {
+    r"\s+": lambda r: r.choice((" ", "  ", "\n ")),
+    r"\s*": lambda r: r.choice(("", " ", "\n")),
+    r"\s?": lambda r: r.choice(("", " ")),
+    " ": lambda r: " ",
+    r"\b": lambda r: "",
+    r"\w+": lambda r: r.choice(("x", "unit", "A", "3")),
+    "[- ]": lambda r: r.choice("- "),
+    "[^.]": lambda r: r.choice("a -,"),
+    r"\d+": lambda r: r.choice(("1", "42")),
+    r"(?<!\w)": lambda r: "",
+    r"(?!\w)": lambda r: "",
+    "[ae]": lambda r: r.choice("aeAE"),
+    "'?": lambda r: r.choice(("", "'")),
+    r"\B": lambda r: "",
+    "^": lambda r: "",
+    "$": lambda r: "",
+}
+
+
+def _random_pattern(rng: random.Random, depth: int = 0) -> tuple[str, Sampler]:
+    """A small pattern of the shapes the rules use (words, optional and repeated groups, alternatives, whitespace,
+    word boundaries, look-arounds, classes the screen cannot read) and a maker of text it matches."""
+    roll = rng.random()
+    if depth > 3 or roll < 0.3:
+        atom = rng.choice(list(_ATOMS))
+        return atom, _ATOMS[atom]
+    if roll < 0.4:
+        word = rng.choice(_PIECES)
+        return re.escape(word), lambda r: r.choice((word, word.upper(), word.title()))
+    parts = [_random_pattern(rng, depth + 1) for _ in range(rng.randint(2, 3))]
+    if roll < 0.65:
+        return "".join(p for p, _ in parts), lambda r: "".join(make(r) for _, make in parts)
+    if roll < 0.85:
+        return "(?:" + "|".join(p for p, _ in parts) + ")", lambda r: r.choice(parts)[1](r)
+    low, high, quantifier = rng.choice(((0, 1, "?"), (0, 3, "*"), (1, 3, "+"), (0, 2, "{0,2}?"), (1, 3, "{1,3}")))
+    word = rng.choice(_PIECES)  # a repeated group is a word (and a space): no pattern that takes forever to fail
+    separator = r"\s" if high > 1 else ""
+    return f"(?:{re.escape(word)}{separator}){quantifier}", lambda r: "".join(
+        word + (" " if separator else "") for _ in range(r.randint(low, high))
+    )
+
+
+def _as_patterns(literals: frozenset[str]) -> list[re.Pattern[str]]:
+    escaped = (re.escape(lit).replace(re.escape(BOUNDARY), r"\b").replace(re.escape(SPACE), r"\s+") for lit in literals)
+    return [re.compile(lit) for lit in escaped]
+
+
+def _within(literals: list[re.Pattern[str]], lowered: str, start: int, end: int) -> bool:
+    """Whether one of the literals matches somewhere inside ``lowered[start:end]`` (with the text around it)."""
+    for literal in literals:
+        for at in range(start, end):
+            found = literal.match(lowered, at)
+            if found and found.end() <= end:
+                return True
+    return False
+
+
+def test_every_match_of_a_random_pattern_contains_its_literals() -> None:
+    rng = random.Random(8)
+    checked = 0
+    for _ in range(2000):
+        pattern, make = _random_pattern(rng)
+        literal_sets = [_as_patterns(literals) for literals in required_literals(pattern)]
+        for _ in range(10):
+            text = rng.choice(("", "The ", "x")) + make(rng) + rng.choice(("", ".", " unit", "s"))
+            for m in re.finditer(pattern, text, re.IGNORECASE):
+                checked += 1
+                for literals in literal_sets:
+                    assert _within(literals, text.lower(), m.start(), m.end()), (pattern, text, m.group(0))
+    assert checked > 10000

@@ -8,7 +8,9 @@ sentences of each category (most distinct cues first, then earliest) are the evi
 
 A screen of every rule's literals (:mod:`monitor.classify.screen`) spares the sentences, and the
 rules, that cannot match: most of a board pack is never split into sentences. It changes no
-result; ``Classifier.fast_path = False`` reads every sentence with every rule, for comparison.
+result; ``Classifier.fast_path = False`` reads every sentence with every rule, for comparison. The
+screen is built for the first long text (``screen_from_chars``); a short one, as from the command
+line, is read in full until then.
 """
 
 from __future__ import annotations
@@ -59,6 +61,9 @@ class Classifier:
 
     #: Screen sentences and rules before judging (same results, faster); off, every sentence meets every rule.
     fast_path: bool = True
+    #: The shortest text worth building the screen for (reading the rules takes about half a second, once per
+    #: process): shorter texts use the screen only once it is built.
+    screen_from_chars: int = 20_000
 
     def __init__(
         self,
@@ -72,7 +77,8 @@ class Classifier:
         :param ignore_phrases: sentences containing any of these (case-insensitive) are never classified.
         :raises ValueError: on a category not in :data:`CATEGORIES` or an empty phrase.
         """
-        extra = {category: [] for category in CATEGORIES} | _checked_extra_terms(extra_terms or {})
+        extra: dict[str, list[str]] = {category: [] for category in CATEGORIES}
+        extra |= _checked_extra_terms(extra_terms or {})
         self._rules = {
             category: RuleSet(category, BUILTIN_RULES[category] + tuple(phrase_rule(p) for p in extra[category]))
             for category in CATEGORIES
@@ -92,7 +98,7 @@ class Classifier:
         pages = [PageText(None, text)] if isinstance(text, str) else list(text)
         candidates: list[_Candidate] = []
         spacing: Spacing
-        screen = Screen.build(self._cues) if self.fast_path else None
+        screen = self._screen(pages)
         if screen is not None:
             screened, spacing = screened_sentences(pages, screen)
             for s in screened:
@@ -102,6 +108,14 @@ class Classifier:
             for sentence in all_sentences(pages):
                 candidates.extend(self._judge(sentence))
         return _result(_qualify_unconsulted(candidates, spacing))
+
+    def _screen(self, pages: Sequence[PageText]) -> Screen | None:
+        """The screen to read these pages with, if any."""
+        if not self.fast_path:
+            return None
+        if sum(len(page.text) for page in pages) >= self.screen_from_chars:
+            return Screen.build(self._cues)
+        return Screen.built(self._cues)
 
     def _judge(self, sentence: Sentence, keys: frozenset[int] | None = None) -> list[_Candidate]:
         """The categories whose cues survive in one sentence (``keys``: the only rules that may match)."""

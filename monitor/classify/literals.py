@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser as sre_parse  # type: ignore[attr-defined]
@@ -58,6 +58,7 @@ def _known(options: _Options) -> _Info:
 
 _NOTHING = _Info()
 _NO_LEAD = frozenset({""})
+_WHITESPACE = frozenset({SPACE})
 _EMPTY = _known(_NO_LEAD)
 
 
@@ -91,7 +92,7 @@ def _charset(items: list[tuple[Any, Any]]) -> _Info:
     return _NOTHING if None in chars else _known(frozenset(c for c in chars if c))
 
 
-def _union(parts: list[_Options | None], limit: int = _MAX_OPTIONS) -> _Options | None:
+def _union(parts: Sequence[_Options | None], limit: int = _MAX_OPTIONS) -> _Options | None:
     if any(p is None for p in parts):
         return None
     union = frozenset().union(*(p for p in parts if p is not None))
@@ -135,10 +136,10 @@ def _shared(options: _Options, words: set[str]) -> int:
 
 def _repeat(low: int, high: int, body: Any) -> _Info:
     info = _sequence(body)
-    if low == high == 1 or (low >= 1 and info.exact == {SPACE}):
+    if low == high == 1 or (low >= 1 and info.exact == _WHITESPACE):
         return info
     if low == 0:
-        once = high == 1 or info.exact == {SPACE}
+        once = high == 1 or info.exact == _WHITESPACE
         optional = info.exact | {""} if once and info.exact is not None else None
         return _Info(optional, optional, optional, (), info.suffix)
     return _Info(None, info.prefix, info.suffix, info.needs)

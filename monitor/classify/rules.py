@@ -117,22 +117,23 @@ class _Compiled:
         return bool(previous) and bool(_ANAPHOR.search(sentence)) and bool(self.near.search(previous))
 
     def _accepts(self, s: str, previous: str, start: int, end: int) -> bool:
+        """Whether every condition holds for the cue at ``s[start:end]``; the cheap ones are tried first."""
         reach = self.rule.reach
-        window = s[max(0, start - reach) : end + reach]
         rest = s[end:]
-        if self.near and not self._is_near(window, s, previous):
-            return False
         if self.after and not self.after.match(rest):
-            return False
-        if self.veto and self.veto.search(window):
-            return False
-        if self.soft_veto and self.soft_veto.search(window) and not (self.rescue and self.rescue.search(window)):
-            return False
-        if self.veto_before and self.veto_before.search(s[max(0, start - reach) : start]):
             return False
         if self.veto_after and self.veto_after.match(rest):
             return False
-        return not (self.rule.quoted_veto and _scare_quoted(s, start))
+        if self.rule.quoted_veto and _scare_quoted(s, start):
+            return False
+        if self.veto_before and self.veto_before.search(s[max(0, start - reach) : start]):
+            return False
+        window = s[max(0, start - reach) : end + reach]
+        if self.soft_veto and self.soft_veto.search(window) and not (self.rescue and self.rescue.search(window)):
+            return False
+        if self.near and not self._is_near(window, s, previous):
+            return False
+        return not (self.veto and self.veto.search(window))
 
 
 def refers_back(sentence: str) -> bool:
@@ -146,7 +147,7 @@ def _scare_quoted(s: str, start: int) -> bool:
     if start == 0 or s[start - 1] not in _QUOTES:
         return False
     m = re.match(r"[\w-]+", s[start:])
-    return bool(m) and s[start + m.end() : start + m.end() + 1] in tuple(_QUOTES)
+    return m is not None and s[start + m.end() : start + m.end() + 1] in tuple(_QUOTES)
 
 
 def _term(matched: str, name: str) -> str:

@@ -13,7 +13,6 @@ not screened (:func:`screenable`).
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -25,6 +24,9 @@ from monitor.classify.literals import BOUNDARY, SPACE, is_word, required_literal
 #: or space, when lower-cased, so a literal found case-insensitively is found in the lower-cased text.)
 UNSCREENABLE = frozenset("İıſ")
 _TOKEN_PATTERNS = {BOUNDARY: r"\b", SPACE: r"\s+"}
+#: Screens built, by their rules' cues (the few most recent).
+_BUILT: dict[tuple[str, ...], Screen | None] = {}
+_KEEP = 8
 
 
 def _trie_pattern(literals: Iterable[str]) -> str:
@@ -76,12 +78,20 @@ class Screen:
         self._second = {key: re.compile(_trie_pattern(sets[1])) for key, sets in needs.items() if len(sets) > 1}
 
     @staticmethod
-    @functools.lru_cache(maxsize=8)
     def build(cues: tuple[str, ...]) -> Screen | None:
         """A screen for these cue patterns (a rule's key is its position), or ``None`` if some cue has no literals
-        to screen on. Reading the built-in rules takes a few tenths of a second, once per process."""
-        needs = {key: required_literals(cue) for key, cue in enumerate(cues)}
-        return Screen(needs) if all(needs.values()) else None
+        to screen on. Reading the built-in rules takes about half a second, once per process (screens are kept)."""
+        if cues not in _BUILT:
+            needs = {key: required_literals(cue) for key, cue in enumerate(cues)}
+            if len(_BUILT) >= _KEEP:
+                _BUILT.pop(next(iter(_BUILT)))
+            _BUILT[cues] = Screen(needs) if all(needs.values()) else None
+        return _BUILT[cues]
+
+    @staticmethod
+    def built(cues: tuple[str, ...]) -> Screen | None:
+        """The screen for these cue patterns if :meth:`build` has made it, else ``None``."""
+        return _BUILT.get(cues)
 
     def search(self, lowered: str) -> bool:
         """Whether any rule's first literals occur in ``lowered`` (if not, no rule's cue can match in the text)."""
