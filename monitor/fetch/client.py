@@ -143,16 +143,17 @@ class Fetcher:
             loopback or link-local one is refused.
         :param shared: for documents: an unconditional GET of a URL another source is fetching (or
             fetched in the last two minutes) shares that response, so a paper linked from two listing
-            pages is downloaded once. Listing pages never share (they must be fresh).
+            pages is downloaded once. Listing pages never share (they must be fresh). Documents also go
+            ahead of the other requests waiting for a slot (``Politeness``: their extraction can start early).
         """
         if etag or last_modified or not shared:
-            return await self._get(url, etag, last_modified, max_bytes, robots, origin)
+            return await self._get(url, etag, last_modified, max_bytes, robots, origin, urgent=shared)
         # An unconditional GET of a URL another source is fetching (or just fetched) is shared:
         # a document linked from two listing pages is downloaded once.
-        return await self.shared.get(url, lambda: self._get(url, None, None, max_bytes, robots, origin))
+        return await self.shared.get(url, lambda: self._get(url, None, None, max_bytes, robots, origin, urgent=True))
 
     async def _get(self, url: str, etag: str | None, last_modified: str | None, max_bytes: int | None,
-                   robots: bool | None, origin: str | None) -> FetchResult:
+                   robots: bool | None, origin: str | None, *, urgent: bool = False) -> FetchResult:
         obey = self.settings.robots if robots is None else robots
         cap = max_bytes or self.settings.max_bytes
         headers: dict[str, str] = {}
@@ -167,7 +168,7 @@ class Fetcher:
                 await self.addresses.check(previous, current)
             if obey and not await self.robots.allowed(current):
                 raise FetchError(f"robots.txt of {_host(current)} disallows {current} (set robots: false to override)")
-            result = await self._request(current, headers, cap)
+            result = await self._request(current, headers, cap, urgent=urgent)
             if result.status not in REDIRECTS:
                 return self._finish(result)
             location = result.headers.get("location")
@@ -189,9 +190,10 @@ class Fetcher:
         if urlsplit(url).scheme not in ("http", "https"):
             raise FetchError(f"only http and https URLs can be fetched, not {url}")
 
-    async def _request(self, url: str, headers: dict[str, str], cap: int) -> FetchResult:
+    async def _request(self, url: str, headers: dict[str, str], cap: int, *, urgent: bool = False) -> FetchResult:
+        """One GET (no redirects followed); ``urgent``: ahead of other waiting requests (see Politeness)."""
         host = _host(url)
-        async with self.politeness.slot(host):
+        async with self.politeness.slot(host, urgent):
             started = time.monotonic()
             try:
                 async with asyncio.timeout(self.settings.timeout):
@@ -240,7 +242,7 @@ class Fetcher:
 
     async def _fetch_robots(self, robots_url: str) -> tuple[int, str]:
         try:
-            result = await self._request(robots_url, {}, 512_000)
+            result = await self._request(robots_url, {}, 512_000, urgent=True)
         except FetchError:
             return 0, ""
         return result.status, result.content.decode("utf-8", "replace")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import ipaddress
 import socket
 import time
@@ -15,21 +16,63 @@ from monitor.config.http import HttpSettings
 from monitor.errors import FetchError
 
 
+class PrioritySemaphore:
+    """A semaphore whose urgent waiters go before the others (each kind first come, first served)."""
+
+    def __init__(self, value: int) -> None:
+        self._value = value
+        self._waiters: tuple[collections.deque[asyncio.Future[None]], ...] = (collections.deque(), collections.deque())
+
+    async def acquire(self, urgent: bool = False) -> None:
+        if self._value > 0 and not any(self._waiters):
+            self._value -= 1
+            return
+        queue = self._waiters[0 if urgent else 1]
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        queue.append(future)
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.release()  # the slot was handed to us as we were cancelled: pass it on
+            elif future in queue:
+                queue.remove(future)
+            raise
+
+    def release(self) -> None:
+        for queue in self._waiters:
+            while queue:
+                future = queue.popleft()
+                if not future.done():
+                    future.set_result(None)  # the slot passes straight to the waiter
+                    return
+        self._value += 1
+
+    def waiting(self) -> int:
+        return sum(len(queue) for queue in self._waiters)
+
+
 class Politeness:
-    """A global semaphore, one semaphore per host, and a minimum spacing between request starts per host."""
+    """A global limit, one limit per host, and a minimum spacing between request starts per host.
+
+    An ``urgent`` request (a document a check has just found, a robots.txt) goes before the sources' first
+    requests still waiting: a cycle starts every source at once, so without this a board pack found early
+    would wait behind every feed and listing page of the cycle, and its extraction would start last.
+    """
 
     def __init__(self, settings: HttpSettings) -> None:
         self.settings = settings
-        self.total = asyncio.Semaphore(settings.concurrency)
-        self.hosts: dict[str, asyncio.Semaphore] = {}
+        self.total = PrioritySemaphore(settings.concurrency)
+        self.hosts: dict[str, PrioritySemaphore] = {}
         self.next_start: dict[str, float] = {}
 
     @asynccontextmanager
-    async def slot(self, host: str) -> AsyncIterator[None]:
+    async def slot(self, host: str, urgent: bool = False) -> AsyncIterator[None]:
         sem = self.hosts.get(host)
         if sem is None:
-            sem = self.hosts[host] = asyncio.Semaphore(self.settings.per_host_concurrency)
-        async with sem:
+            sem = self.hosts[host] = PrioritySemaphore(self.settings.per_host_concurrency)
+        await sem.acquire(urgent)
+        try:
             delay = self.settings.per_host_delay
             if delay > 0:
                 now = time.monotonic()
@@ -37,8 +80,13 @@ class Politeness:
                 self.next_start[host] = start + delay
                 if start > now:
                     await asyncio.sleep(start - now)
-            async with self.total:
+            await self.total.acquire(urgent)
+            try:
                 yield
+            finally:
+                self.total.release()
+        finally:
+            sem.release()
 
 
 class RobotsCache:
@@ -57,12 +105,15 @@ class RobotsCache:
         if parts.path == "/robots.txt":
             return True
         origin = f"{parts.scheme}://{parts.netloc}"
-        lock = self.locks.setdefault(origin, asyncio.Lock())
-        async with lock:
-            entry = self.cache.get(origin)
-            if entry is None or time.monotonic() - entry[0] > self.TTL:
-                entry = (time.monotonic(), await self._load(origin))
-                self.cache[origin] = entry
+        entry = self.cache.get(origin)
+        if entry is None or time.monotonic() - entry[0] > self.TTL:
+            # Only a load takes the lock: were every request to, a cycle's thousand requests to one host would
+            # pass it one per turn of the event loop, behind whatever else that turn runs (seconds, in all).
+            async with self.locks.setdefault(origin, asyncio.Lock()):
+                entry = self.cache.get(origin)
+                if entry is None or time.monotonic() - entry[0] > self.TTL:
+                    entry = (time.monotonic(), await self._load(origin))
+                    self.cache[origin] = entry
         parser = entry[1]
         return True if parser is None else parser.can_fetch(self.agent, url)
 
