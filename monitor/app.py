@@ -11,9 +11,8 @@ from collections.abc import Mapping, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from monitor.classify import Classifier
 from monitor.config.models import Config
 from monitor.extract.cache import CachedExtract
 from monitor.extract.worker import ExtractionPool
@@ -29,6 +28,9 @@ from monitor.store.deliveries import CLAIM_SECONDS, DeliveryStore
 from monitor.store.migrate import upgrade
 from monitor.store.repo import CheckRecord, Repo, now_utc
 from monitor.tuning import env_seconds
+
+if TYPE_CHECKING:
+    from monitor.classify import Classifier
 
 log = logging.getLogger("monitor")
 DEFAULT_RETENTION = 365 * 86400.0
@@ -50,8 +52,17 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def classifier_settings(config: Config) -> dict[str, Any]:
+    """The config's classifier settings as plain JSON (what extraction workers build their classifier from)."""
+    return {"extra_terms": {k: list(v) for k, v in config.classifier.extra_terms.items()},
+            "ignore_phrases": list(config.classifier.ignore_phrases)}
+
+
 def build_classifier(config: Config) -> Classifier:
-    return Classifier(extra_terms=dict(config.classifier.extra_terms), ignore_phrases=config.classifier.ignore_phrases)
+    from monitor.classify import Classifier
+
+    settings = classifier_settings(config)
+    return Classifier(extra_terms=settings["extra_terms"], ignore_phrases=settings["ignore_phrases"])
 
 
 class Store:
@@ -106,10 +117,12 @@ class Monitor:
         fetcher = await self.stack.enter_async_context(Fetcher(self.config.http))
         ex = self.config.extraction
         pool = await self.stack.enter_async_context(
-            ExtractionPool(workers=ex.workers, timeout=ex.timeout, memory_mb=ex.memory, max_pages=ex.max_pages))
+            ExtractionPool(workers=ex.workers, timeout=ex.timeout, memory_mb=ex.memory, max_pages=ex.max_pages,
+                           classify=classifier_settings(self.config)))
         self.pipeline = Pipeline(config=self.config, repo=self.store.repo, fetcher=fetcher,
                                  extract=CachedExtract(pool.extract),
-                                 classifier=functools.partial(build_classifier, self.config), worker=self.worker)
+                                 classifier=functools.partial(build_classifier, self.config), worker=self.worker,
+                                 classifier_settings=classifier_settings(self.config))
         self.store.repo.sync_sources(((s.id, s.kind, s.area) for s in self.config.sources), now_utc())
         return self
 
@@ -144,8 +157,8 @@ class Monitor:
             log.exception("check of %s crashed", source_id)
             report = self._crashed(source, e)
         self._admin_on_health(source, report, row)
-        for aid in report.alert_ids:
-            for a in self.store.repo.alerts(ids=[aid], limit=1):
+        if report.alert_ids and log.isEnabledFor(logging.INFO):  # one read of this check's alerts, when logged
+            for a in reversed(self.store.repo.alerts(ids=report.alert_ids, limit=None)):
                 log.info("ALERT %s [%s] %s: %s <%s>", a["id"], ",".join(a["categories"]), a["event"], a["title"],
                          a["url"], extra={"alert": a["id"], "source": source_id})
         return report

@@ -11,19 +11,21 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy.exc import OperationalError
 
 from monitor import faults
-from monitor.classify import Classifier
 from monitor.config.models import Config
 from monitor.errors import FetchError, MonitorError
-from monitor.extract.types import PageText
+from monitor.extract.types import ClassifiedPages, PageText
 from monitor.notify.routing import contains_any, targets
 from monitor.sources.base import CheckContext, CheckOutcome, EventDraft, ItemRecord, Observation, Source
 from monitor.store.db import describe_operational_error
 from monitor.store.repo import AlertDraft, CheckRecord, QuietSuccess, Repo, now_utc
+
+if TYPE_CHECKING:  # the classifier is imported when first built: a cycle with nothing new never needs it
+    from monitor.classify import Classification, Classifier
 
 log = logging.getLogger("monitor.check")
 MAX_EVIDENCE = 6
@@ -32,17 +34,26 @@ LOAD = object()  # "read the source's row from the store" (the default of check_
 
 class QuietBatch:
     """Checks that found nothing new (304s, unchanged bytes), written together: a cycle of 1,000 quiet sources
-    costs a few transactions instead of 1,000. Flushed every ``size`` checks and by :meth:`flush`; a check not yet
-    flushed when the process dies is simply checked again once its lease expires."""
+    costs one or two transactions instead of 1,000. Flushed when ``size`` checks are waiting or the oldest has
+    waited ``max_age`` seconds, and by :meth:`flush`; a check not yet flushed when the process dies is simply
+    checked again once its lease expires.
 
-    def __init__(self, repo: Repo, size: int = 250) -> None:
+    Few flushes matter on SQLite: each rewrites every page of the sources table it touches into the WAL (a
+    cycle's quiet checks are spread over all of them), and the WAL is copied back when the store closes.
+    """
+
+    def __init__(self, repo: Repo, size: int = 1000, max_age: float = 5.0) -> None:
         self.repo = repo
         self.size = size
+        self.max_age = max_age
         self.pending: list[QuietSuccess] = []
+        self.first_at = 0.0
 
     def add(self, quiet: QuietSuccess) -> None:
+        if not self.pending:
+            self.first_at = time.monotonic()
         self.pending.append(quiet)
-        if len(self.pending) >= self.size:
+        if len(self.pending) >= self.size or time.monotonic() - self.first_at >= self.max_age:
             self.flush()
 
     def flush(self) -> None:
@@ -106,11 +117,16 @@ class Pipeline:
     :param classifier: the configured classifier, or a function that builds it (then built on first use: a
         cycle in which nothing is new never compiles the rules).
     :param worker: this process's name (leases, check rows).
+    :param classifier_settings: the settings ``classifier`` was built with: a document's pages that come
+        classified from an extraction worker with the same settings (:class:`ClassifiedPages`) are not
+        classified again.
     """
 
     def __init__(self, *, config: Config, repo: Repo, fetcher: Any, extract: Any,
-                 classifier: Classifier | Callable[[], Classifier], worker: str) -> None:
+                 classifier: Classifier | Callable[[], Classifier], worker: str,
+                 classifier_settings: dict[str, Any] | None = None) -> None:
         self.config = config
+        self.classifier_settings = classifier_settings
         self.repo = repo
         self.fetcher = fetcher
         self.extract = extract
@@ -119,9 +135,9 @@ class Pipeline:
 
     @property
     def classifier(self) -> Classifier:
-        if not isinstance(self._classifier, Classifier):
+        if isinstance(self._classifier, type) or not hasattr(self._classifier, "classify"):  # a factory
             self._classifier = self._classifier()
-        return self._classifier
+        return cast("Classifier", self._classifier)
 
     async def check_source(self, source: Source, *, dry_run: bool = False, row: Any = LOAD,
                            batch: QuietBatch | None = None) -> CheckReport:
@@ -168,7 +184,7 @@ class Pipeline:
     def alert_for(self, source: Source, ev: EventDraft) -> AlertDraft | None:
         """Classify one event and decide whether it becomes an alert (alert_on, keywords)."""
         cfg = source.config
-        result = self.classifier.classify(ev.text)
+        result = self.classification(ev.text)
         categories = list(dict.fromkeys([*ev.fixed_categories, *result.categories]))
         if not (result.categories or ev.always_alert or cfg.alert_on == "any"):
             return None
@@ -186,6 +202,13 @@ class Pipeline:
             organisations=list(result.organisations), petition=ev.petition,
             targets=targets(self.config.subscriptions, categories, areas, full_text),
         )
+
+    def classification(self, pages: Sequence[PageText]) -> Classification:
+        """The classification of an event's text: the extraction worker's, when it made one with our settings."""
+        if isinstance(pages, ClassifiedPages) and self.classifier_settings is not None \
+                and pages.settings == self.classifier_settings:
+            return cast("Classification", pages.classification)
+        return self.classifier.classify(pages)
 
     def next_due(self, source: Source, now: datetime, state: dict[str, Any] | None = None) -> datetime:
         interval = self.config.interval_of(source.config)

@@ -38,3 +38,39 @@ class Classification:
             "evidence": [f.to_json() for f in self.findings],
             "organisations": list(self.organisations),
         }
+
+
+def classification_to_wire(result: Classification) -> dict[str, Any]:
+    """Everything in ``result`` as plain JSON (an extraction worker's reply carries it to the daemon)."""
+    return {
+        "categories": list(result.categories),
+        "findings": [[f.category, f.text, f.page, list(f.terms), list(f.organisations)] for f in result.findings],
+        "organisations": list(result.organisations),
+    }
+
+
+def classification_from_wire(data: Any) -> Classification:
+    """The inverse of :func:`classification_to_wire`, checking every field (the sender is a worker process
+    that has read untrusted documents). :raises ValueError: on anything malformed."""
+    if not isinstance(data, dict):
+        raise ValueError("classification is not an object")
+    categories = _strings(data.get("categories"))
+    if any(c not in CATEGORIES for c in categories):
+        raise ValueError("unknown category")
+    findings = []
+    for row in data.get("findings") or []:
+        if not (isinstance(row, list) and len(row) == 5):
+            raise ValueError("malformed finding")
+        category, text, page, terms, organisations = row
+        if category not in CATEGORIES or not isinstance(text, str) or not (page is None or type(page) is int):
+            raise ValueError("malformed finding")
+        findings.append(Finding(category, text, page, tuple(_strings(terms)), tuple(_strings(organisations))))
+    return Classification(categories, findings, _strings(data.get("organisations")))
+
+
+def _strings(value: Any) -> list[str]:
+    if value is None:
+        return []
+    if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+        raise ValueError("expected a list of strings")
+    return list(value)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import resource
 import signal
 import struct
@@ -28,7 +29,7 @@ from typing import Any, BinaryIO
 from monitor import faults
 from monitor.errors import ExtractError
 from monitor.extract.sniff import DOC_TYPES
-from monitor.extract.types import PageText
+from monitor.extract.types import ClassifiedPages, PageText
 
 __all__ = ["ExtractionPool", "extract_document", "extract_inline", "serve"]
 
@@ -155,6 +156,8 @@ def _handle(data: bytes, header: dict[str, Any]) -> tuple[bytes, bool]:
     try:
         pages = extract_document(data, str(header["doc_type"]), max_pages=int(header["max_pages"]))
         body: dict[str, Any] = {"pages": [[page.page, page.text] for page in pages]}
+        if header.get("classify") is not None:
+            body["classification"] = _classified(pages, header["classify"])
         return json.dumps(body, ensure_ascii=False).encode("utf-8", "replace"), False
     except ExtractError as exc:
         return json.dumps({"error": str(exc)}).encode(), False
@@ -163,6 +166,26 @@ def _handle(data: bytes, header: dict[str, Any]) -> tuple[bytes, bool]:
     except Exception as exc:  # a bug or an unforeseen library error: still one document's error
         message = f"extraction failed unexpectedly ({type(exc).__name__}: {exc})"[:300]
         return json.dumps({"error": message}).encode(), True
+
+
+_CLASSIFIERS: dict[str, Any] = {}
+
+
+def _classified(pages: list[PageText], settings: dict[str, Any]) -> dict[str, Any] | None:
+    """The classification of a document's pages as plain JSON, or None if it failed (the daemon then
+    classifies the pages itself). The classifier is built once per settings and kept."""
+    from monitor.classify import Classifier
+    from monitor.classify.result import classification_to_wire
+
+    try:
+        key = json.dumps(settings, sort_keys=True)
+        if key not in _CLASSIFIERS:
+            _CLASSIFIERS.clear()
+            _CLASSIFIERS[key] = Classifier(extra_terms=settings.get("extra_terms") or {},
+                                           ignore_phrases=settings.get("ignore_phrases") or ())
+        return classification_to_wire(_CLASSIFIERS[key].classify(pages))
+    except (ValueError, TypeError, AttributeError, re.error, RecursionError):
+        return None
 
 
 def _read_frame(stream: BinaryIO) -> bytes | None:
@@ -343,11 +366,16 @@ class ExtractionPool:
     :param timeout: wall-clock seconds one document may take.
     :param memory_mb: address-space limit of each worker process.
     :param max_pages: PDFs with more pages are refused.
+    :param classify: classifier settings (``extra_terms``, ``ignore_phrases``): each document is also classified
+        in its worker, in parallel with the daemon's other work, and :meth:`extract` returns
+        :class:`~monitor.extract.types.ClassifiedPages`. ``None``: extraction only.
     """
 
-    def __init__(self, *, workers: int = 1, timeout: float = 60.0, memory_mb: int = 512, max_pages: int = 2000) -> None:
+    def __init__(self, *, workers: int = 1, timeout: float = 60.0, memory_mb: int = 512, max_pages: int = 2000,
+                 classify: dict[str, Any] | None = None) -> None:
         if workers < 1 or timeout <= 0 or memory_mb < 64 or max_pages < 1:
             raise ValueError("need workers >= 1, timeout > 0, memory_mb >= 64 and max_pages >= 1")
+        self.classify = classify
         self.timeout = timeout
         self.memory_mb = memory_mb
         self.max_pages = max_pages
@@ -399,7 +427,8 @@ class ExtractionPool:
     async def _extract_on(self, worker: _Worker, data: bytes, doc_type: str) -> list[PageText]:
         if not worker.ready():
             await worker.start()
-        header = {"doc_type": doc_type, "max_pages": self.max_pages, "cpu_seconds": int(self.timeout) + _CPU_MARGIN}
+        header = {"doc_type": doc_type, "max_pages": self.max_pages, "cpu_seconds": int(self.timeout) + _CPU_MARGIN,
+                  "classify": self.classify}
         try:
             async with asyncio.timeout(self.timeout):
                 reply = await worker.request(header, data)
@@ -426,10 +455,18 @@ class ExtractionPool:
         if "error" in reply:
             raise ExtractError(str(reply["error"]))
         try:
-            return [PageText(None if page is None else int(page), str(text)) for page, text in reply["pages"]]
+            pages = [PageText(None if page is None else int(page), str(text)) for page, text in reply["pages"]]
         except (KeyError, TypeError, ValueError):
             await worker.stop()
             raise ExtractError("extraction worker sent a malformed reply") from None
+        if self.classify is None or reply.get("classification") is None:
+            return pages
+        from monitor.classify.result import classification_from_wire
+
+        try:
+            return ClassifiedPages(pages, classification_from_wire(reply["classification"]), self.classify)
+        except ValueError:
+            return pages  # the daemon classifies the pages itself
 
     def _death_error(self, code: int, peak_kb: int) -> ExtractError:
         """Explain a worker that died mid-job."""
