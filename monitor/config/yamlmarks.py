@@ -8,6 +8,7 @@ import yaml
 
 Path = tuple[str | int, ...]
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML was built with it
+_STR = "tag:yaml.org,2002:str"
 
 
 class MarkedYaml:
@@ -53,4 +54,6 @@ def _build(node: yaml.Node, path: Path, lines: dict[Path, int], loader: Any) -> 
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(child, (*path, i), lines, loader) for i, child in enumerate(node.value)]
+    if node.tag == _STR:  # most scalars of a config: read as they are, without the constructor's dispatch
+        return node.value
     return loader.construct_object(node, deep=True)

@@ -73,6 +73,8 @@ _QUIET_UPDATE = (
 )
 _ID_CHUNK = 500
 _ITEMS = ItemRow.__table__
+_ALERTS = AlertRow.__table__
+_DELIVERIES = DeliveryRow.__table__
 _ITEM_UPDATE = (
     update(_ITEMS).where(_ITEMS.c.id == bindparam("b_id"))
     .values({c: bindparam(c, type_=_ITEMS.c[c].type) for c in ("url", "title", "data", "error", "last_seen",
@@ -199,10 +201,11 @@ class Repo:
 
     # -- items ---------------------------------------------------------------------------------
     def items(self, source_id: str) -> dict[str, ItemRecord]:
-        with self.sessions() as s:
-            rows = s.execute(select(ItemRow.key, ItemRow.content_hash, ItemRow.data, ItemRow.url, ItemRow.title)
-                             .where(ItemRow.source_id == source_id))
-            return {r.key: ItemRecord(r.key, r.content_hash, r.data or {}, r.url, r.title) for r in rows}
+        c = _ITEMS.c
+        with self.sessions() as s:  # Core: a changed board page reads hundreds of items, a cycle thousands
+            rows = s.connection().execute(select(c.key, c.content_hash, c.data, c.url, c.title)
+                                          .where(c.source_id == source_id))
+            return {key: ItemRecord(key, digest, data or {}, url, title) for key, digest, data, url, title in rows}
 
     def latest_text(self, source_id: str, key: str) -> list[PageText] | None:
         with self.sessions() as s:
@@ -236,7 +239,6 @@ class Repo:
         with self.sessions.begin() as s:
             self._upsert_items(s, rec.source_id, obs.items, now)
             created = [aid for a in alerts if (aid := self._insert_alert(s, a, now)) is not None]
-            s.flush()  # the alerts' ORM rows, before the Core statements below
             conn = s.connection()
             changed = {"last_changed": now} if obs.items else {}
             conn.execute(update(_SOURCES).where(_SOURCES.c.id == rec.source_id).values(
@@ -323,36 +325,48 @@ class Repo:
                 for key, digest, blob in revisions])
 
     def _insert_alert(self, s: Session, a: AlertDraft, now: datetime) -> int | None:
-        existing = s.scalar(select(AlertRow.id).where(AlertRow.dedupe_key == a.dedupe_key))
+        """The alert's row (Core statements: a cycle may store hundreds), unless its event is stored already,
+        when only the deliveries it lacks are added."""
+        conn = s.connection()
+        existing = conn.scalar(select(_ALERTS.c.id).where(_ALERTS.c.dedupe_key == a.dedupe_key))
         if existing is not None:
             self._add_targets(s, existing, a.targets, now)
             return None
         try:
             with s.begin_nested():
-                row = AlertRow(dedupe_key=a.dedupe_key, source_id=a.source_id, source_kind=a.source_kind,
-                               event=a.event, categories=a.categories, title=a.title[:2000], url=a.url, area=a.area,
-                               evidence=a.evidence, organisations=a.organisations, petition=a.petition,
-                               created_at=now)
-                s.add(row)
-                s.flush()
+                alert_id = conn.execute(insert(_ALERTS).values(
+                    dedupe_key=a.dedupe_key, source_id=a.source_id, source_kind=a.source_kind, event=a.event,
+                    categories=a.categories, title=a.title[:2000], url=a.url, area=a.area, evidence=a.evidence,
+                    organisations=a.organisations, petition=a.petition, created_at=now,
+                ).returning(_ALERTS.c.id)).scalar_one()
         except Exception as e:  # a concurrent worker stored the same event first
             if "unique" in str(e).lower() or "duplicate" in str(e).lower():
                 return None
             raise
-        self._add_targets(s, row.id, a.targets, now)
-        return row.id
+        self._add_targets(s, alert_id, a.targets, now, known=False)
+        return int(alert_id)
 
     @staticmethod
-    def _add_targets(s: Session, alert_id: int, targets: Sequence[tuple[str, str, str]], now: datetime) -> None:
+    def _add_targets(s: Session, alert_id: int, targets: Sequence[tuple[str, str, str]], now: datetime,
+                     known: bool = True) -> None:
         """Deliveries an alert still lacks: the same event seen by another source (a joint board pack
-        linked from two bodies' pages) reaches that source's subscribers too, still once each."""
-        have = {(r[0], r[1]) for r in s.execute(select(DeliveryRow.subscription, DeliveryRow.channel)
-                                                .where(DeliveryRow.alert_id == alert_id))}
+        linked from two bodies' pages) reaches that source's subscribers too, still once each.
+        ``known``: the alert may have deliveries already (else it was just created)."""
+        if not targets:
+            return
+        conn = s.connection()
+        have: set[tuple[str, str]] = set()
+        if known:
+            have = {(r[0], r[1]) for r in conn.execute(select(_DELIVERIES.c.subscription, _DELIVERIES.c.channel)
+                                                        .where(_DELIVERIES.c.alert_id == alert_id))}
+        rows = []
         for sub, channel, mode in targets:
             if (sub, channel) not in have:
                 have.add((sub, channel))
-                s.add(DeliveryRow(alert_id=alert_id, subscription=sub, channel=channel, mode=mode,
-                                  status="pending", next_attempt_at=now, created_at=now))
+                rows.append({"alert_id": alert_id, "subscription": sub, "channel": channel, "mode": mode,
+                             "status": "pending", "next_attempt_at": now, "created_at": now})
+        if rows:
+            conn.execute(insert(_DELIVERIES), rows)
 
     # -- reading alerts ------------------------------------------------------------------------
     def alerts(self, *, since: datetime | None = None, limit: int | None = 50,
