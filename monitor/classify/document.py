@@ -2,8 +2,9 @@
 
 :func:`all_sentences` splits every page into sentences. :func:`screened_sentences` gives the same
 sentences, each with the same neighbours, but skips those in which no rule's literals occur
-(:mod:`monitor.classify.screen`): a block (paragraph, bullet item) without any is never split, and a
-sentence without any is never judged. Its sentences are numbered by block and place in block, which
+(:mod:`monitor.classify.screen`): a block (paragraph, bullet item) in which no alternative of a rule's cue
+has its first literals is never split, and a sentence without the second literals of such an alternative
+is never judged. Its sentences are numbered by block and place in block, which
 orders them as :func:`all_sentences` does; :meth:`Layout.within` says how many sentences apart two
 are, splitting the blocks between them when asked.
 """
@@ -124,26 +125,46 @@ def _screened_page(layout: Layout, page: PageText, screen: Screen) -> list[Scree
     layout.blocks.extend(_Block(text) for text, _ in page_blocks)
     joined = "\n".join(text for text, _ in page_blocks)
     lowered = joined.lower()
-    starts = screen.starts(lowered) if screenable(joined) else None
+    found = _found(lowered, screen) if screenable(joined) else None
     out: list[Screened] = []
     lead: int | None = None  # the block whose last sentence leads the current list
     offset = 0
     for number, (text, is_bullet) in enumerate(page_blocks, first):
         lead = lead if is_bullet else None
         end = offset + len(text)
-        found = None if starts is None else _shifted(starts, offset, end)
-        if found != []:
+        here = None if found is None else found.within(offset, end)
+        if here is None or here.starts:
             context = _Context(number, first, page.page, layout.blocks[lead].last() if lead is not None else "")
-            out.extend(_screened_block(layout, context, lowered[offset:end], found, screen))
+            out.extend(_screened_block(layout, context, lowered[offset:end], here, screen))
         if text.endswith(":"):
             lead = number
         offset = end + 1
     return out
 
 
-def _shifted(starts: list[int], start: int, end: int) -> list[int]:
-    """The positions among ``starts`` (in order) from ``start`` up to ``end``, counted from ``start``."""
-    return [s - start for s in starts[bisect_left(starts, start) : bisect_left(starts, end)]]
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """Where in a text the alternatives' first literals match (in order), and whose they are at each place."""
+
+    starts: list[int]
+    alternatives: list[tuple[int, ...]]
+
+    def within(self, start: int, end: int) -> _Found:
+        """Those from ``start`` up to ``end``, their places counted from ``start``."""
+        i, j = bisect_left(self.starts, start), bisect_left(self.starts, end)
+        return _Found([s - start for s in self.starts[i:j]], self.alternatives[i:j])
+
+
+def _found(lowered: str, screen: Screen) -> _Found:
+    """Where the first literals of some alternative match in ``lowered``, and whose."""
+    starts: list[int] = []
+    alternatives: list[tuple[int, ...]] = []
+    for start in screen.starts(lowered):
+        here = screen.alternatives_at(lowered, start)
+        if here:
+            starts.append(start)
+            alternatives.append(here)
+    return _Found(starts, alternatives)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,21 +178,29 @@ class _Context:
 
 
 def _screened_block(
-    layout: Layout, context: _Context, lowered: str, starts: list[int] | None, screen: Screen
+    layout: Layout, context: _Context, lowered: str, found: _Found | None, screen: Screen
 ) -> list[Screened]:
-    """The screened sentences of one block, given where the rules' first literals are in it (``None``: the
+    """The screened sentences of one block, given where the alternatives' first literals are in it (``None``: the
     block cannot be screened, so every sentence is tried with every rule)."""
     number = context.number
     block = layout.blocks[number]
     spans = block.sentences()
     out: list[Screened] = []
+    at = 0  # the first of found.starts not yet passed
     for i, (start, end) in enumerate(spans):
         rules = None
-        if starts is not None:
-            if starts[-1] < start:
+        if found is not None:
+            starts = found.starts
+            if at == len(starts):
                 break
-            here = [s for s in starts if start <= s < end]
-            rules = screen.rules_in(lowered, here, start, end) if here else frozenset()
+            if starts[at] >= end:
+                continue
+            here: set[tuple[int, ...]] = set()  # the alternatives found at each place in the sentence
+            while at < len(starts) and starts[at] < end:
+                if starts[at] >= start:
+                    here.add(found.alternatives[at])
+                at += 1
+            rules = screen.rules_of(lowered[start:end], here) if here else frozenset()
             if not rules:
                 continue
         text = block.text[start:end]

@@ -287,3 +287,24 @@ def required_literals(pattern: str) -> tuple[frozenset[str], ...]:
     except (re.error, AttributeError, TypeError, ValueError, IndexError):  # pragma: no cover - a parser change
         return ()
     return info.needs
+
+
+@functools.lru_cache(maxsize=1024)
+def alternative_literals(pattern: str) -> tuple[tuple[frozenset[str], ...], ...]:
+    """The literal sets of each top-level alternative of ``pattern`` (each as :func:`required_literals` gives
+    them), for a screen that wants one alternative's sets all found together: every match of ``pattern`` is a
+    match of one alternative (with what comes before and after the alternation), so it contains a literal of
+    each set of that alternative. A pattern without alternatives, or with one that has no literals, is one
+    alternative, ``(required_literals(pattern),)``; empty when the pattern has no literals at all."""
+    whole = required_literals(pattern)
+    try:
+        items = list(sre_parse.parse(pattern, re.IGNORECASE))
+    except (re.error, AttributeError, TypeError, ValueError, IndexError):  # pragma: no cover - a parser change
+        return ()
+    for i, (op, arg) in enumerate(items):
+        if op is sre.BRANCH:
+            alternatives = [_sequence([*items[:i], *alternative, *items[i + 1 :]]).needs for alternative in arg[1]]
+            if all(alternatives):
+                return tuple(dict.fromkeys(alternatives))
+            break
+    return (whole,) if whole else ()

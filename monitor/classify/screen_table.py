@@ -3,7 +3,8 @@
 :func:`~monitor.classify.literals.required_literals` reads a cue with Python's own regular-expression
 parser: about 0.4 s of CPU for the built-in rules, paid in every process that screens a text
 (:mod:`monitor.classify.screen`). ``screen_table_data.py``, next to this module, holds its results for
-every built-in cue, and the expressions of the literal sets of the screen made of them
+every built-in cue (and :func:`~monitor.classify.literals.alternative_literals` for each cue whose
+alternatives the screen reads apart), and the expressions of the literal sets of the screen made of them
 (:func:`~monitor.classify.screen.pattern_sets`). Regenerate it after changing a rule,
 :mod:`monitor.classify.literals` or :mod:`monitor.classify.screen`::
 
@@ -23,7 +24,7 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from monitor.classify.classifier import Classifier
-from monitor.classify.literals import required_literals
+from monitor.classify.literals import alternative_literals, required_literals
 from monitor.classify.screen import TABLE_COMMAND, TABLE_PATH, pattern_sets, set_digest, source_digest, trie_pattern
 
 #: The widest line written, and the indent of each level.
@@ -41,14 +42,20 @@ def render() -> str:
         raise RuntimeError("the classifier's source files are not at hand: the table is made from them")
     cues = Classifier()._cues
     literals = {cue: required_literals(cue) for cue in cues}
-    needs = {key: literals[cue] for key, cue in enumerate(cues)}
+    alternatives = {cue: alternative_literals(cue) for cue in cues}
+    needs = {key: alternatives[cue] for key, cue in enumerate(cues)}
     patterns = {set_digest(group): trie_pattern(group) for group in pattern_sets(needs)}
+    several = {cue: alts for cue, alts in alternatives.items() if alts != ((literals[cue],) if literals[cue] else ())}
     lines = [
         _HEADER + "#: A digest of the code that made this table (monitor.classify.screen.source_digest).",
         f'SOURCE_DIGEST = "{digest}"',
         "#: required_literals(cue) of each built-in cue: literal sets, most selective first, each sorted.",
         "LITERALS: dict[str, tuple[tuple[str, ...], ...]] = {",
-        *_entries({cue: tuple(tuple(sorted(group)) for group in sets) for cue, sets in literals.items()}),
+        *_entries({cue: _sorted(sets) for cue, sets in literals.items()}),
+        "}",
+        "#: alternative_literals(cue) of each built-in cue whose alternatives are read apart: each one's literal sets.",
+        "ALTERNATIVES: dict[str, tuple[tuple[tuple[str, ...], ...], ...]] = {",
+        *_entries({cue: tuple(_sorted(sets) for sets in alts) for cue, alts in several.items()}),
         "}",
         "#: The screen's expressions, by their literals' digest (monitor.classify.screen.set_digest).",
         "PATTERNS: dict[str, str] = {",
@@ -58,7 +65,12 @@ def render() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _entries(items: Mapping[str, str | tuple[tuple[str, ...], ...]]) -> list[str]:
+def _sorted(sets: tuple[frozenset[str], ...]) -> tuple[tuple[str, ...], ...]:
+    """Literal sets as sorted tuples (what the table writes)."""
+    return tuple(tuple(sorted(group)) for group in sets)
+
+
+def _entries(items: Mapping[str, str | tuple[object, ...]]) -> list[str]:
     """Python source of a dict's items, one level in."""
     lines: list[str] = []
     for key, value in items.items():

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -42,14 +41,17 @@ _ABBREVIATIONS_BEFORE_NUMBER = frozenset(
 _BULLET = re.compile(
     r"^\s*(?:[•●▪◦·‣∙■□➢►✓\-–—*]|\(?\d{1,2}[.)](?=\s)|\(?[a-hj-z][.)](?=\s)|\(?(?:i|ii|iii|iv|v|vi|vii|viii|ix|x)\))\s+"
 )
-_INLINE_BULLET = re.compile(r"\s+[•●▪■➢►]\s+")
+_INLINE_BULLETS = "•●▪■➢►"
+_INLINE_BULLET = re.compile(rf"\s+[{_INLINE_BULLETS}]\s+")
 #: A letter run never starts inside another one (a match ends after all of its word), so the look-behind only
 #: spares the engine from retrying every letter of every word.
 _HYPHEN_BREAK = re.compile(r"(?<![A-Za-z])([A-Za-z]+)-[ \t]*\n[ \t]*([a-z][\w'’]*)")
 _HYPHEN_AT_LINE_END = re.compile(r"-[ \t]*\n")
 _SPACES = re.compile(r"[ \t\f\v\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 _TERMINAL = re.compile(r"[.!?:;,…\"”’)]\s*$")
-_BOUNDARY = re.compile(r"([.!?…]+)([\"'”’)\]]*)\s+(?=[\"'“‘(\[]?[A-Z0-9£])")
+#: A sentence's end: punctuation (spelt ``[.!?…][.!?…]*`` rather than ``[.!?…]+`` so that the search skips to
+#: punctuation instead of trying every position), closing quotes or brackets, whitespace, and a capital or number.
+_BOUNDARY = re.compile(r"([.!?…][.!?…]*)([\"'”’)\]]*)\s+(?=[\"'“‘(\[]?[A-Z0-9£])")
 #: A line ending like this is cut mid-phrase: the next line continues it.
 _OPEN_END = re.compile(
     r"(?:[,&(–-]|\b(?:a|an|and|at|by|for|from|in|of|on|or|the|to|with|its|their|our))$", re.IGNORECASE
@@ -106,10 +108,16 @@ def _line(raw: str) -> _Line:
     stripped = raw.lstrip()
     indent = len(raw) - len(stripped)
     first = stripped[:1]
-    marker = _BULLET.match(raw) if first in _BULLET_STARTS or first.isdecimal() else None
+    marker = _BULLET.match(raw) if (first in _BULLET_STARTS or first.isdecimal()) and _may_be_marker(stripped) else None
     body = raw[marker.end() :] if marker else raw
-    plain = body.isascii() and "  " not in body and "\x0b" not in body and "\x0c" not in body and "\t" not in body
+    plain = body.isascii() and "  " not in body and "\x0b" not in body and "\x0c" not in body  # no tab is left
     return _Line((body if plain else _SPACES.sub(" ", body)).strip(), indent, marker.end() if marker else None)
+
+
+def _may_be_marker(stripped: str) -> bool:
+    """Whether a line (without its indentation) that starts like a bullet marker may be one: a letter starts one
+    only before ``.`` or ``)``, or as a roman numeral (``iv)``)."""
+    return not stripped[0].isalpha() or stripped[0] in "ivx" or stripped[1:2] in (".", ")")
 
 
 def _continues_bullet(previous: str, line: _Line, column: int, longest: int) -> bool:
@@ -131,6 +139,7 @@ def _blocks(text: str) -> list[tuple[str, bool]]:
     """Lines joined into blocks that no sentence crosses; each block says whether it is a bullet item."""
     lines = [_line(raw) for raw in text.split("\n")]
     longest = max((len(ln.text) for ln in lines), default=0)
+    heading = 0.6 * longest if longest >= 40 else 0.0  # a heading is shorter than this (see _is_heading)
     blocks: list[tuple[str, bool]] = []
     current: list[str] = []
     column: int | None = None  # the text column of the bullet being read, if any
@@ -142,19 +151,21 @@ def _blocks(text: str) -> list[tuple[str, bool]]:
         current, column = [], None
 
     for i, line in enumerate(lines):
-        if not line.text:
+        body = line.text
+        if not body:
             close()
             continue
-        previous = lines[i - 1].text if i else ""
         if line.bullet_column is not None or (
-            column is not None and not _continues_bullet(previous, line, column, longest)
+            column is not None and not _continues_bullet(lines[i - 1].text if i else "", line, column, longest)
         ):
             close()
         column = line.bullet_column if line.bullet_column is not None else column
-        current.append(line.text)
-        nxt = lines[i + 1].text if i + 1 < len(lines) else ""
-        if line.text.endswith(":") or (nxt and _is_heading(line.text, nxt, longest)):
+        current.append(body)
+        if body.endswith(":"):
             close()
+        elif len(body) < heading and i + 1 < len(lines) and lines[i + 1].text:
+            if _is_heading(body, lines[i + 1].text, longest):
+                close()
     close()
     return blocks
 
@@ -165,7 +176,12 @@ def _is_abbreviation(before: str, punct: str, following: str) -> bool:
         return False
     if not before or before[-1].isspace():
         return False
-    word = before.rsplit(None, 1)[-1].lstrip("(\"'“‘[").lower()
+    return _word_is_abbreviation(before.rsplit(None, 1)[-1], following)
+
+
+def _word_is_abbreviation(word: str, following: str) -> bool:
+    """Whether a full stop after ``word`` (no whitespace in it), before ``following``, belongs to an abbreviation."""
+    word = word.lstrip("(\"'“‘[").lower()
     if word in _ABBREVIATIONS:
         return True
     if word in _ABBREVIATIONS_BEFORE_NUMBER and following[:1].isdigit():
@@ -175,24 +191,43 @@ def _is_abbreviation(before: str, punct: str, following: str) -> bool:
     return "." in word and word not in ("a.m", "p.m")
 
 
-def _sentence_spans(block: str, start: int, end: int) -> Iterator[tuple[int, int]]:
-    """Where the sentences of ``block[start:end]`` are: split at sentence-ending punctuation, abbreviations
-    respected, whitespace at either end left out."""
-    chunk = block[start:end]
-    cut = 0
-    for m in _BOUNDARY.finditer(chunk):
-        if not _is_abbreviation(chunk[cut : m.start()], m.group(1), chunk[m.end() : m.end() + 1]):
-            yield from _stripped(chunk, cut, m.end(), start)
-            cut = m.end()
-    yield from _stripped(chunk, cut, len(chunk), start)
+def _ends_abbreviation(block: str, cut: int, at: int, following: str) -> bool:
+    """:func:`_is_abbreviation` of ``block[cut:at]`` and a full stop at ``at``, without copying the text before it:
+    its last word follows the last space (a word of letters only, the usual one, is an abbreviation when listed
+    or a single letter)."""
+    space = block.rfind(" ", cut, at)
+    tail = block[space + 1 if space >= 0 else cut : at]
+    if tail.isalpha():
+        word = tail.lower()
+        if word in _ABBREVIATIONS_BEFORE_NUMBER and following.isdigit():
+            return True
+        return len(word) == 1 or word in _ABBREVIATIONS
+    if not tail or tail[-1].isspace():
+        return False
+    return _word_is_abbreviation(tail.rsplit(None, 1)[-1], following)
 
 
-def _stripped(text: str, start: int, end: int, offset: int) -> Iterator[tuple[int, int]]:
-    """The span of ``text[start:end].strip()`` (moved by ``offset``), unless it is empty."""
+def _sentence_spans(block: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    """Add where the sentences of ``block[start:end]`` are to ``spans``: split at sentence-ending punctuation,
+    abbreviations respected, whitespace at either end left out."""
+    cut = start
+    for m in _BOUNDARY.finditer(block, start, end):
+        if m.group(1) == "." and _ends_abbreviation(block, cut, m.start(), block[m.end()]):
+            continue
+        if block[cut].isspace():
+            _add_stripped(spans, block, cut, m.end())
+        else:  # the common case: the sentence ends with its punctuation and closing quotes
+            spans.append((cut, m.end(2)))
+        cut = m.end()
+    _add_stripped(spans, block, cut, end)
+
+
+def _add_stripped(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:
+    """Add the span of ``text[start:end].strip()`` to ``spans``, unless it is empty."""
     piece = text[start:end]
     left, right = start + len(piece) - len(piece.lstrip()), start + len(piece.rstrip())
     if right > left:
-        yield offset + left, offset + right
+        spans.append((left, right))
 
 
 def sentence_spans(block: str) -> list[tuple[int, int]]:
@@ -200,10 +235,11 @@ def sentence_spans(block: str) -> list[tuple[int, int]]:
     split it; ``block[start:end]`` is each sentence."""
     spans: list[tuple[int, int]] = []
     start = 0
-    for m in _INLINE_BULLET.finditer(block):
-        spans.extend(_sentence_spans(block, start, m.start()))
-        start = m.end()
-    spans.extend(_sentence_spans(block, start, len(block)))
+    if not block.isascii() and any(bullet in block for bullet in _INLINE_BULLETS):
+        for m in _INLINE_BULLET.finditer(block):
+            _sentence_spans(block, start, m.start(), spans)
+            start = m.end()
+    _sentence_spans(block, start, len(block), spans)
     return spans
 
 

@@ -24,7 +24,11 @@ MIN_PAGE_LETTERS = 5
 _PDFIUM_LOCK = threading.Lock()
 # Control characters other than tab and newline, plus the non-characters PDFium uses as markers.
 _JUNK = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ufffe\uffff]")
-_SPACE_RUNS = re.compile(r"[ \t\xa0]+")
+#: Runs of spaces, tabs and no-break spaces that are not a single space already, each to become one (a class
+#: first, so the search skips to spaces).
+_SPACE_RUNS_TO_TIDY = re.compile(r"[ \t\xa0](?:[ \t\xa0]+|(?<=[\t\xa0]))")
+#: Whitespace other than the space and the line break.
+_OTHER_SPACE = re.compile(r"[^\S \n]")
 
 
 def extract_pdf(data: bytes, *, max_pages: int = 2000) -> list[PageText]:
@@ -97,11 +101,20 @@ def _page_text(pdf: pdfium.PdfDocument, index: int) -> str | None:
 
 
 def _clean(text: str) -> str:
-    """Normalise PDFium output: LF line breaks, no markers or control characters, tidy spaces."""
+    """Normalise PDFium output: LF line breaks, no markers or control characters, tidy spaces.
+
+    The same as tidying each line (space runs to one space, whitespace at either end stripped) and stripping the
+    whole, done on the whole text: most pages have nothing to remove but the line breaks' CRs.
+    """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _JUNK.sub("", text)  # U+FFFE marks a hyphen PDFium removed at a line end: join the word
-    lines = (_SPACE_RUNS.sub(" ", line).strip() for line in text.split("\n"))
-    return "\n".join(lines).strip()
+    if not (text.isascii() and text.replace("\n", "").replace("\t", "").isprintable()):
+        text = _JUNK.sub("", text)  # U+FFFE marks a hyphen PDFium removed at a line end: join the word
+    if "  " in text or "\t" in text or "\xa0" in text:
+        text = _SPACE_RUNS_TO_TIDY.sub(" ", text)
+    if _OTHER_SPACE.search(text):  # whitespace that strip() removes at a line's ends, besides the space
+        return "\n".join(line.strip() for line in text.split("\n")).strip()
+    # Only single spaces are left: at most one at either end of a line.
+    return text.replace(" \n", "\n").replace("\n ", "\n").strip()
 
 
 def _letters(text: str) -> int:
