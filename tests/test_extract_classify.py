@@ -80,3 +80,13 @@ def test_wire_round_trip_keeps_everything() -> None:
 def test_malformed_wire_data_is_refused(bad: object) -> None:
     with pytest.raises(ValueError):
         classification_from_wire(bad)
+
+
+async def test_a_classifier_that_fails_in_the_worker_costs_the_document_nothing() -> None:
+    broken = {"extra_terms": {"no-such-category": ["x"]}, "ignore_phrases": []}  # Classifier raises ValueError
+    async with ExtractionPool(timeout=60, classify=broken) as pool:
+        pages = await pool.extract(make_pdf(PAGES), "pdf")
+        again = await pool.extract(make_pdf(PAGES[:1]), "pdf")  # and the worker still serves
+    assert type(pages) is list and [p.page for p in pages] == [1, 2, 3, 4]
+    assert "paediatric unit will relocate" in pages[2].text
+    assert type(again) is list and len(again) == 1

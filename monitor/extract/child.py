@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import resource
 import struct
 from typing import Any, BinaryIO
@@ -153,7 +152,9 @@ def _classified(pages: list[PageText], settings: dict[str, Any]) -> dict[str, An
             _CLASSIFIERS[key] = Classifier(extra_terms=settings.get("extra_terms") or {},
                                            ignore_phrases=settings.get("ignore_phrases") or ())
         return classification_to_wire(_CLASSIFIERS[key].classify(pages))
-    except (ValueError, TypeError, AttributeError, re.error, RecursionError):
+    except MemoryError:
+        raise  # the job's memory error, as for extraction
+    except Exception:  # a classifier bug must not cost the document its text: the daemon classifies it instead
         return None
 
 
