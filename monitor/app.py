@@ -61,8 +61,7 @@ def classifier_settings(config: Config) -> dict[str, Any]:
 def build_classifier(config: Config) -> Classifier:
     from monitor.classify import Classifier
 
-    settings = classifier_settings(config)
-    return Classifier(extra_terms=settings["extra_terms"], ignore_phrases=settings["ignore_phrases"])
+    return Classifier.from_settings(classifier_settings(config))
 
 
 class Store:
@@ -116,13 +115,14 @@ class Monitor:
             log.warning("not watched (unsupported): %s", line)
         fetcher = await self.stack.enter_async_context(Fetcher(self.config.http))
         ex = self.config.extraction
+        settings = classifier_settings(self.config)  # the workers classify documents with the daemon's settings
         pool = await self.stack.enter_async_context(
             ExtractionPool(workers=ex.workers, timeout=ex.timeout, memory_mb=ex.memory, max_pages=ex.max_pages,
-                           classify=classifier_settings(self.config)))
+                           classify=settings))
         self.pipeline = Pipeline(config=self.config, repo=self.store.repo, fetcher=fetcher,
                                  extract=CachedExtract(pool.extract),
                                  classifier=functools.partial(build_classifier, self.config), worker=self.worker,
-                                 classifier_settings=classifier_settings(self.config))
+                                 classifier_settings=settings)
         self.store.repo.sync_sources(((s.id, s.kind, s.area) for s in self.config.sources), now_utc())
         return self
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from monitor.classify.consultation import CONSULTATION_RULES
 from monitor.classify.document import Counted, Sentence, Spacing, all_sentences, screened_sentences
@@ -92,6 +93,12 @@ class Classifier:
             if phrases
             else None
         )
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, Any]) -> Classifier:
+        """A classifier from plain settings ``{"extra_terms": {...}, "ignore_phrases": [...]}`` (the config's
+        ``classifier:`` section as the daemon hands it to its extraction workers)."""
+        return cls(extra_terms=settings.get("extra_terms") or {}, ignore_phrases=settings.get("ignore_phrases") or ())
 
     def classify(self, text: str | Sequence[PageText]) -> Classification:
         """Classify plain text or a document's pages; evidence sentences carry their page."""

@@ -149,8 +149,7 @@ def _classified(pages: list[PageText], settings: dict[str, Any]) -> dict[str, An
         key = json.dumps(settings, sort_keys=True)
         if key not in _CLASSIFIERS:
             _CLASSIFIERS.clear()
-            _CLASSIFIERS[key] = Classifier(extra_terms=settings.get("extra_terms") or {},
-                                           ignore_phrases=settings.get("ignore_phrases") or ())
+            _CLASSIFIERS[key] = Classifier.from_settings(settings)
         return classification_to_wire(_CLASSIFIERS[key].classify(pages))
     except MemoryError:
         raise  # the job's memory error, as for extraction
