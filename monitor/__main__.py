@@ -1,5 +1,5 @@
 """python -m monitor"""
 
-from monitor.cli import entry
+from monitor.entry import main
 
-entry()
+main()

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from monitor import __version__
+from monitor import __version__, gcpolicy
 from monitor.config import Config, default_config_path, load_config
 from monitor.errors import ConfigError, MonitorError, StoreError
 from monitor.logs import setup_logging
@@ -56,6 +56,7 @@ def opened_store(config: Config) -> Iterator[Any]:
 
 
 def run_async(fn: Callable[[], Any]) -> Any:
+    gcpolicy.settle()
     return asyncio.run(fn())
 
 

@@ -28,6 +28,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from monitor import gcpolicy
 from monitor.app import Monitor, Store, lease_seconds
 from monitor.config import Config, load_config
 from monitor.errors import ConfigError, MonitorError, StoreError
@@ -354,6 +355,7 @@ class Daemon:
 
 def run_daemon(config: Config, config_path: str) -> int:
     """Run until stopped: 0 after a clean stop, 1 when the store does not answer or the status port is taken."""
+    gcpolicy.settle()
     try:
         return asyncio.run(Daemon(config, config_path).serve())
     except MonitorError as e:

@@ -13,6 +13,7 @@ import resource
 import struct
 from typing import Any, BinaryIO
 
+from monitor import gcpolicy
 from monitor.errors import ExtractError
 from monitor.extract.sniff import DOC_TYPES
 from monitor.extract.types import PageText
@@ -83,6 +84,7 @@ def serve(memory_mb: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     import monitor.extract.pdf  # noqa: F401  - pay the imports before any time limit runs (python-docx's and the
     # classifier's are paid by the first job that needs them: most workers only ever see PDFs)
+    gcpolicy.settle()
 
     _write_frame(out, json.dumps({"ready": True, "pid": os.getpid()}).encode())
     while True:

@@ -37,7 +37,10 @@ _START_TIMEOUT = 30.0
 _STOP_GRACE = 2.0
 _CPU_MARGIN = 5
 _CRASH_SIGNALS = (signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS)
-_CHILD_CODE = "import sys; from monitor.extract.child import serve; serve(int(sys.argv[1]))"
+_CHILD_CODE = (
+    "import sys; from monitor import gcpolicy; gcpolicy.start(); "
+    "from monitor.extract.child import serve; serve(int(sys.argv[1]))"
+)
 
 
 async def extract_inline(data: bytes, doc_type: str, *, max_pages: int = 2000) -> list[PageText]:
