@@ -17,6 +17,7 @@ from monitor.config.models import Config
 from monitor.extract.cache import CachedExtract
 from monitor.extract.worker import ExtractionPool
 from monitor.fetch.client import Fetcher
+from monitor.leases import LeaseKeeper
 from monitor.notify.channels import Channel, build_channels
 from monitor.notify.outbox import DeliverySummary, Outbox
 from monitor.pipeline import LOAD, CheckReport, Pipeline, QuietBatch
@@ -42,8 +43,9 @@ def lease_seconds(environ: Mapping[str, str] | None = None) -> float:
     """The source lease: env ``NHS_MONITOR_LEASE`` (seconds, 1 to 86400) if set and valid, else 900 s.
 
     A dead worker's sources are taken over by the others when its leases expire, and its claimed
-    sends when their claims do (at most ``CLAIM_SECONDS``, never longer than the lease). Shorten it
-    for tests and demos only: a lease must outlast the slowest check, and a send claim the slowest send.
+    sends when their claims do (at most ``CLAIM_SECONDS``, never longer than the lease). A running
+    check's lease is renewed (:class:`~monitor.leases.LeaseKeeper`). Shorten it for tests and demos
+    only: a send claim must outlast the slowest send.
     """
     return env_seconds(LEASE_ENV, LEASE_SECONDS, 1, 86400, environ)
 
@@ -62,6 +64,11 @@ def build_classifier(config: Config) -> Classifier:
     from monitor.classify import Classifier
 
     return Classifier.from_settings(classifier_settings(config))
+
+
+async def _cancelled(task: asyncio.Task[Any]) -> None:
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 class Store:
@@ -109,6 +116,8 @@ class Monitor:
         self.stack = AsyncExitStack()
         self.pipeline: Pipeline | None = None
         self.outbox = Outbox(config=config, store=store.deliveries, channels=self.channels, worker=self.worker)
+        #: The sources this worker is checking; their leases are renewed while the checks run.
+        self.leases = LeaseKeeper(store.repo, self.worker, lease_seconds())
 
     async def __aenter__(self) -> Monitor:
         for line in self.config.unsupported:
@@ -124,6 +133,8 @@ class Monitor:
                                  classifier=functools.partial(build_classifier, self.config), worker=self.worker,
                                  classifier_settings=settings)
         self.store.repo.sync_sources(((s.id, s.kind, s.area) for s in self.config.sources), now_utc())
+        keeper = asyncio.create_task(self.leases.run(), name="lease-keeper")
+        self.stack.push_async_callback(_cancelled, keeper)
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
@@ -152,7 +163,8 @@ class Monitor:
         assert self.pipeline is not None
         source = self.sources[source_id]
         try:
-            report = await self.pipeline.check_source(source, row=row, batch=batch)
+            with self.leases.holding(source_id):
+                report = await self.pipeline.check_source(source, row=row, batch=batch)
         except Exception as e:  # a bug in one source must not stop the others
             log.exception("check of %s crashed", source_id)
             report = self._crashed(source, e)

@@ -257,8 +257,9 @@ class Daemon:
         if not room:
             return
         try:
-            claimed = self.monitor.store.repo.claim_due(self.monitor.enabled(), self.monitor.worker,
-                                                        datetime.now(UTC), lease_seconds(), room)
+            idle = [sid for sid in self.monitor.enabled() if sid not in self.monitor.leases]  # not being checked
+            claimed = self.monitor.store.repo.claim_due(idle, self.monitor.worker, datetime.now(UTC),
+                                                        lease_seconds(), room)
         except Exception as e:
             log.error("could not read due sources from the store: %s", e)
             return

@@ -72,9 +72,9 @@ def http_get(url: str, method: str = "GET", timeout: float = 5.0) -> tuple[int, 
 class DaemonProcess:
     """``python -m monitor --log-format json run`` in a subprocess; logs go to a file we can read."""
 
-    def __init__(self, config: Path, workdir: Path, *, tick: float = 0.3) -> None:
+    def __init__(self, config: Path, workdir: Path, *, tick: float = 0.3, env: dict[str, str] | None = None) -> None:
         self.log_path = workdir / f"daemon-{time.monotonic_ns()}.log"
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "NHS_MONITOR_CONFIG")}
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "NHS_MONITOR_CONFIG")} | (env or {})
         env["NHS_MONITOR_TICK"] = str(tick)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
         self._log = self.log_path.open("wb")

@@ -190,6 +190,15 @@ class Repo:
                                   .returning(SourceRow.id)))
             return [sid for sid in candidates if sid in taken]
 
+    def renew_leases(self, ids: Sequence[str], owner: str, now: datetime, lease: float) -> int:
+        """Extend this owner's leases on ``ids`` to ``now + lease``; how many it still held."""
+        if not ids:
+            return 0
+        with self.sessions.begin() as s:
+            result = s.execute(update(SourceRow).where(SourceRow.id.in_(list(ids)), SourceRow.lease_owner == owner)
+                               .values(lease_until=now + timedelta(seconds=lease)))
+            return int(result.rowcount)  # type: ignore[attr-defined]
+
     def release(self, source_id: str, owner: str) -> None:
         with self.sessions.begin() as s:
             s.execute(update(SourceRow).where(SourceRow.id == source_id, SourceRow.lease_owner == owner)
