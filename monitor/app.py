@@ -96,6 +96,8 @@ class Store:
 class RunSummary:
     reports: list[CheckReport] = field(default_factory=list)
     delivery: DeliverySummary = field(default_factory=DeliverySummary)
+    #: Sources not checked because another worker holds their lease: its name and when the lease runs out.
+    skipped: dict[str, tuple[str, datetime]] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[CheckReport]:
@@ -222,8 +224,13 @@ class Monitor:
             pruned += self.store.repo.prune_revisions(now - timedelta(seconds=keep), src.id)
         return pruned
 
+    def held_elsewhere(self, ids: Sequence[str], reports: Sequence[CheckReport]) -> dict[str, tuple[str, datetime]]:
+        """Those of ``ids`` a forced check did not reach (no report) because another worker holds their lease."""
+        checked = {r.source_id for r in reports}
+        return self.store.repo.lease_holders([sid for sid in ids if sid not in checked], now_utc())
+
     async def run_once(self) -> RunSummary:
-        """Check every enabled source now, then deliver what is due."""
+        """Check every enabled source now (but those another worker is checking), then deliver what is due."""
         reports = await self.check_due(force=True)
         delivery = await self.deliver()
-        return RunSummary(reports, delivery)
+        return RunSummary(reports, delivery, self.held_elsewhere(self.enabled(), reports))

@@ -55,6 +55,13 @@ def opened_store(config: Config) -> Iterator[Any]:
         store.close()
 
 
+def _echo_skipped(skipped: dict[str, Any]) -> None:
+    from monitor.views import skipped_text
+
+    for source_id, (holder, until) in skipped.items():
+        click.echo(skipped_text(source_id, holder, until), err=True)
+
+
 def run_async(fn: Callable[[], Any]) -> Any:
     gcpolicy.settle()
     return asyncio.run(fn())
@@ -90,6 +97,7 @@ def run(obj: Ctx, once: bool) -> None:
             summary = run_async(go)
         for r in summary.failed:
             click.echo(f"source {r.source_id} failed: {r.error}", err=True)
+        _echo_skipped(summary.skipped)
         return
     from monitor.daemon import run_daemon
 
@@ -112,17 +120,19 @@ def check(obj: Ctx, source_ids: tuple[str, ...], dry_run: bool) -> None:
         click.echo(f"unknown source id(s): {', '.join(unknown)}; known: {', '.join(sorted(known)) or 'none'}", err=True)
         sys.exit(2)
 
-    async def go() -> list[Any]:
+    async def go() -> tuple[list[Any], dict[str, Any]]:
         async with Monitor(config, store) as m:
             if dry_run:
-                return [await m.dry_run(sid) for sid in source_ids]
+                return [await m.dry_run(sid) for sid in source_ids], {}
             reports = await m.check_due(force=True, ids=list(source_ids))
             await m.deliver()
-            return reports
+            return reports, m.held_elsewhere(source_ids, reports)
 
     with opened_store(config) as store:
-        for report in run_async(go):
-            click.echo(dry_run_text(report))
+        reports, skipped = run_async(go)
+    for report in reports:
+        click.echo(dry_run_text(report))
+    _echo_skipped(skipped)
 
 
 @main.command()

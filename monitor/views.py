@@ -125,3 +125,9 @@ def dry_run_text(report: CheckReport) -> str:
     if not report.drafts and report.outcome not in ("baseline", "error"):
         lines.append("  nothing would be alerted")
     return "\n".join(lines)
+
+
+def skipped_text(source_id: str, holder: str, until: datetime) -> str:
+    """Why a forced check (``run --once``, ``check``) left a source alone."""
+    return (f"source {source_id} skipped: worker {holder} holds its lease until {until:%Y-%m-%d %H:%M:%S} UTC "
+            "(it is checking the source, or it stopped without giving the lease back); try again after that")

@@ -13,8 +13,10 @@ import time
 from datetime import timedelta
 
 import pytest
+from click.testing import CliRunner
 
 from monitor.app import Monitor, Store
+from monitor.cli import main
 from monitor.config import load_config
 from monitor.leases import LeaseKeeper
 from monitor.store.db import make_engine, session_factory
@@ -156,7 +158,7 @@ def test_the_daemon_checks_a_source_once_while_its_check_outlasts_the_lease(site
         assert held.entered.wait(15), "the slow check never started:\n" + "\n".join(daemon.messages())
         time.sleep(3)  # three leases, fifteen ticks
         hits_while_held = held.hits
-        other = Repo(session_factory(make_engine(f"sqlite:///{tmp_path}/monitor.db")))
+        other = _repo_of(tmp_path)
         taken = other.claim_due(["slow"], "other", now_utc(), 60, 10, force=True)
         held.release.set()
         daemon.wait_log("checked slow: baseline")
@@ -168,3 +170,43 @@ def test_the_daemon_checks_a_source_once_while_its_check_outlasts_the_lease(site
     assert taken == []
     assert code == 0
     assert not any("lost their source's lease" in m for m in daemon.messages())
+
+
+def test_run_once_and_check_say_which_sources_another_worker_holds(site, tmp_path):
+    site.set("/news.xml", "application/atom+xml", atom_with())
+    held = HeldFeed(site)
+    held.release.set()  # answers at once, if anyone asks
+    cfg = write_config(tmp_path / "monitor.yaml", f"""\
+        version: 1
+        database_url: sqlite:///{tmp_path}/monitor.db
+        http: {{user_agent: "leases-test/1.0", timeout: 60s, per_host_delay: 0s}}
+        sources:
+          - {{id: news, kind: feed, url: "{site.url('/news.xml')}"}}
+          - {{id: slow, kind: feed, url: "{site.url('/slow.xml')}"}}
+        """)
+    assert CliRunner().invoke(main, ["--config", str(cfg), "db", "upgrade"]).exit_code == 0
+    other = _repo_of(tmp_path)
+    other.sync_sources([("news", "feed", None), ("slow", "feed", None)], now_utc())
+    assert other.claim_due(["slow"], "otherhost:4242", now_utc(), 600, 10, force=True) == ["slow"]
+
+    r = CliRunner().invoke(main, ["--config", str(cfg), "--log-level", "WARNING", "run", "--once"])
+    assert r.exit_code == 0, r.output
+    assert r.stderr.splitlines() == [
+        f"source slow skipped: worker otherhost:4242 holds its lease until {_lease_until(other, 'slow'):%Y-%m-%d %H:%M:%S}"
+        " UTC (it is checking the source, or it stopped without giving the lease back); try again after that"]
+    assert held.hits == 0
+
+    r = CliRunner().invoke(main, ["--config", str(cfg), "--log-level", "WARNING", "check", "slow", "news"])
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("news: ")
+    assert r.stderr.startswith("source slow skipped: worker otherhost:4242 holds its lease until ")
+    assert held.hits == 0
+
+    other.release("slow", "otherhost:4242")
+    r = CliRunner().invoke(main, ["--config", str(cfg), "--log-level", "WARNING", "run", "--once"])
+    assert r.exit_code == 0 and r.stderr == "", r.output
+    assert held.hits == 1
+
+
+def _repo_of(tmp_path) -> Repo:
+    return Repo(session_factory(make_engine(f"sqlite:///{tmp_path}/monitor.db")))

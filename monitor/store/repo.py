@@ -199,6 +199,15 @@ class Repo:
                                .values(lease_until=now + timedelta(seconds=lease)))
             return int(result.rowcount)  # type: ignore[attr-defined]
 
+    def lease_holders(self, ids: Sequence[str], now: datetime) -> dict[str, tuple[str, datetime]]:
+        """The sources among ``ids`` whose lease has not run out: their holder and until when."""
+        if not ids:
+            return {}
+        with self.sessions() as s:
+            rows = s.execute(select(SourceRow.id, SourceRow.lease_owner, SourceRow.lease_until)
+                             .where(SourceRow.id.in_(list(ids)), SourceRow.lease_until >= now))
+            return {sid: (owner or "?", until) for sid, owner, until in rows}
+
     def release(self, source_id: str, owner: str) -> None:
         with self.sessions.begin() as s:
             s.execute(update(SourceRow).where(SourceRow.id == source_id, SourceRow.lease_owner == owner)
