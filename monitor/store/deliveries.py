@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -118,14 +118,20 @@ class DeliveryStore:
             pass  # another worker opened this period first
 
     def claim_digests(self, now: datetime, owner: str, *, force: bool = False) -> list[tuple[DigestRow, list[dict]]]:
+        takeable = and_(DigestRow.status == "pending", _claimable(DigestRow, now))
+        if not force:
+            takeable = and_(takeable, DigestRow.next_attempt_at <= now)
         with self.sessions.begin() as s:
-            q = select(DigestRow).where(DigestRow.status == "pending", _claimable(DigestRow, now))
-            if not force:
-                q = q.where(DigestRow.next_attempt_at <= now)
-            rows = list(s.scalars(q.order_by(DigestRow.id).limit(50).with_for_update(skip_locked=True)))
+            ids = list(s.scalars(select(DigestRow.id).where(takeable).order_by(DigestRow.id).limit(50)
+                                 .with_for_update(skip_locked=True)))
+            if not ids:
+                return []
+            # As in claim_instant: the UPDATE re-checks and returns only the rows this pass took.
+            got = set(s.scalars(update(DigestRow).where(DigestRow.id.in_(ids), takeable)
+                                .values(claimed_by=owner, claimed_until=now + timedelta(seconds=self.claim_seconds))
+                                .returning(DigestRow.id)))
             out = []
-            for d in rows:
-                d.claimed_by, d.claimed_until = owner, now + timedelta(seconds=self.claim_seconds)
+            for d in s.scalars(select(DigestRow).where(DigestRow.id.in_(got)).order_by(DigestRow.id)):
                 alerts = s.scalars(select(AlertRow).join(DeliveryRow, DeliveryRow.alert_id == AlertRow.id)
                                    .where(DeliveryRow.digest_id == d.id).order_by(AlertRow.created_at.desc()))
                 out.append((d, [alert_record(a, []) for a in alerts]))
@@ -160,14 +166,23 @@ class DeliveryStore:
             return False
 
     def claim_notices(self, now: datetime, *, force: bool = False) -> list[NoticeRow]:
+        """Take up to 50 due admin notices for one delivery pass: each is ``sending`` until :meth:`finish_notice`,
+        or until its claim runs out (a pass that died), when any pass may take it again. ``force`` also takes
+        notices waiting out a retry backoff, never one another pass is sending."""
+        pending = NoticeRow.status == "pending"
+        if not force:
+            pending = and_(pending, NoticeRow.next_attempt_at <= now)
+        takeable = or_(pending, and_(NoticeRow.status == "sending", NoticeRow.next_attempt_at < now))
         with self.sessions.begin() as s:
-            q = select(NoticeRow).where(NoticeRow.status == "pending")
-            if not force:
-                q = q.where(NoticeRow.next_attempt_at <= now)
-            rows = list(s.scalars(q.order_by(NoticeRow.id).limit(50).with_for_update(skip_locked=True)))
-            for r in rows:
-                r.next_attempt_at = now + timedelta(seconds=self.claim_seconds)
-            return rows
+            ids = list(s.scalars(select(NoticeRow.id).where(takeable).order_by(NoticeRow.id).limit(50)
+                                 .with_for_update(skip_locked=True)))
+            if not ids:
+                return []
+            # As in claim_instant: the UPDATE re-checks and returns only the rows this pass took.
+            got = set(s.scalars(update(NoticeRow).where(NoticeRow.id.in_(ids), takeable)
+                                .values(status="sending", next_attempt_at=now + timedelta(seconds=self.claim_seconds))
+                                .returning(NoticeRow.id)))
+            return list(s.scalars(select(NoticeRow).where(NoticeRow.id.in_(got)).order_by(NoticeRow.id)))
 
     def finish_notice(self, notice_id: int, now: datetime, error: str | None, next_at: datetime) -> None:
         with self.sessions.begin() as s:
@@ -178,4 +193,4 @@ class DeliveryStore:
             if error is None:
                 n.status, n.sent_at, n.last_error = "sent", now, None
             else:
-                n.last_error, n.next_attempt_at = error, next_at
+                n.status, n.last_error, n.next_attempt_at = "pending", error, next_at
