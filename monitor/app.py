@@ -146,12 +146,13 @@ class Monitor:
         return [s.id for s in self.config.sources if s.enabled]
 
     async def check_due(self, *, force: bool = False, ids: Sequence[str] | None = None,
-                        limit: int = 1000) -> list[CheckReport]:
-        """Lease due sources (all of ``ids`` when forced) and check them concurrently."""
+                        limit: int | None = None) -> list[CheckReport]:
+        """Lease due sources (all of ``ids`` when forced; at most ``limit``, default all) and check them
+        concurrently."""
         assert self.pipeline is not None
         wanted = list(ids) if ids is not None else self.enabled()
-        claimed = self.store.repo.claim_due(wanted, self.worker, now_utc(), lease_seconds(), limit,
-                                           force=force)
+        claimed = self.store.repo.claim_due(wanted, self.worker, now_utc(), lease_seconds(),
+                                           len(wanted) if limit is None else limit, force=force)
         rows = self.store.repo.sources_by_id(claimed)  # one query for the whole cycle
         batch = QuietBatch(self.store.repo)  # and few transactions for the checks that found nothing new
         try:
