@@ -324,6 +324,13 @@ def compile_bytecode() -> None:
         compileall.compile_dir(str(root / package), quiet=1)
 
 
+def prepared_site(directory: str) -> tuple[Path, Layout]:
+    """The work directory and its site (generated the first time), with the package's bytecode compiled."""
+    root = Path(directory)
+    compile_bytecode()
+    return root, sitegen.build(root)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--dir", default="/tmp/nhs-bench", help="work directory (the site is generated once)")
@@ -333,9 +340,7 @@ def main() -> None:
     parser.add_argument("--python-server", action="store_true", help="use the Python fallback server")
     parser.add_argument("--no-units", action="store_true", help="skip the unit figures")
     args = parser.parse_args()
-    root = Path(args.dir)
-    compile_bytecode()
-    layout = sitegen.build(root)
+    root, layout = prepared_site(args.dir)
     server = Server(root / "server", prefer_nginx=not args.python_server)
     if not server.nginx:
         print(f"WARNING: {INSTALL_HINT}; using the Python fallback server (slower, figures not comparable)")

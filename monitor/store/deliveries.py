@@ -31,6 +31,21 @@ def _claimable(model: Any, now: datetime) -> Any:
     return or_(model.claimed_until.is_(None), model.claimed_until < now)
 
 
+def _take(s: Session, model: Any, takeable: Any, values: dict[str, Any], limit: int) -> list[Any]:
+    """Claim up to ``limit`` rows of ``model`` that are ``takeable``, oldest first, and return them as they are now.
+
+    The candidates are locked (``SKIP LOCKED`` where the store has row locks), then an UPDATE re-checks
+    ``takeable`` and keeps only the rows it changed: on SQLite (no row locks, and the driver begins the
+    transaction only at the first write) another process may have taken some in between."""
+    ids = list(s.scalars(select(model.id).where(takeable).order_by(model.id).limit(limit)
+                         .with_for_update(skip_locked=True)))
+    if not ids:
+        return []
+    got = set(s.scalars(update(model).where(model.id.in_(ids), takeable).values(**values).returning(model.id)))
+    return list(s.scalars(select(model).where(model.id.in_(got)).order_by(model.id)
+                          .execution_options(populate_existing=True)))
+
+
 class DeliveryStore:
     """Short transactions; a claim is a lease (claimed_by/claimed_until) taken with SKIP LOCKED.
 
@@ -42,23 +57,12 @@ class DeliveryStore:
         self.claim_seconds = claim_seconds
 
     def claim_instant(self, now: datetime, owner: str, *, force: bool = False, limit: int = 200) -> list[Claimed]:
+        takeable = and_(DeliveryRow.status == "pending", DeliveryRow.mode == "instant", _claimable(DeliveryRow, now))
+        if not force:
+            takeable = and_(takeable, DeliveryRow.next_attempt_at <= now)
         with self.sessions.begin() as s:
-            q = select(DeliveryRow).where(DeliveryRow.status == "pending", DeliveryRow.mode == "instant",
-                                          _claimable(DeliveryRow, now))
-            if not force:
-                q = q.where(DeliveryRow.next_attempt_at <= now)
-            ids = list(s.scalars(q.with_only_columns(DeliveryRow.id).order_by(DeliveryRow.id).limit(limit)
-                                 .with_for_update(skip_locked=True)))
-            if not ids:
-                return []
-            # The UPDATE re-checks the claim and returns only the rows it took: on SQLite (no row locks, and the
-            # driver begins the transaction only at the first write) another process may have taken some meanwhile.
-            got = set(s.scalars(update(DeliveryRow).where(DeliveryRow.id.in_(ids), DeliveryRow.status == "pending",
-                                                          _claimable(DeliveryRow, now))
-                                .values(claimed_by=owner, claimed_until=now + timedelta(seconds=self.claim_seconds))
-                                .returning(DeliveryRow.id)))
-            rows = list(s.scalars(select(DeliveryRow).where(DeliveryRow.id.in_(got)).order_by(DeliveryRow.id)
-                                  .execution_options(populate_existing=True)))
+            rows = _take(s, DeliveryRow, takeable,
+                         {"claimed_by": owner, "claimed_until": now + timedelta(seconds=self.claim_seconds)}, limit)
             if not rows:
                 return []
             alerts = {a.id: a for a in s.scalars(select(AlertRow).where(AlertRow.id.in_({r.alert_id for r in rows})))}
@@ -122,16 +126,9 @@ class DeliveryStore:
         if not force:
             takeable = and_(takeable, DigestRow.next_attempt_at <= now)
         with self.sessions.begin() as s:
-            ids = list(s.scalars(select(DigestRow.id).where(takeable).order_by(DigestRow.id).limit(50)
-                                 .with_for_update(skip_locked=True)))
-            if not ids:
-                return []
-            # As in claim_instant: the UPDATE re-checks and returns only the rows this pass took.
-            got = set(s.scalars(update(DigestRow).where(DigestRow.id.in_(ids), takeable)
-                                .values(claimed_by=owner, claimed_until=now + timedelta(seconds=self.claim_seconds))
-                                .returning(DigestRow.id)))
             out = []
-            for d in s.scalars(select(DigestRow).where(DigestRow.id.in_(got)).order_by(DigestRow.id)):
+            for d in _take(s, DigestRow, takeable,
+                           {"claimed_by": owner, "claimed_until": now + timedelta(seconds=self.claim_seconds)}, 50):
                 alerts = s.scalars(select(AlertRow).join(DeliveryRow, DeliveryRow.alert_id == AlertRow.id)
                                    .where(DeliveryRow.digest_id == d.id).order_by(AlertRow.created_at.desc()))
                 out.append((d, [alert_record(a, []) for a in alerts]))
@@ -174,15 +171,8 @@ class DeliveryStore:
             pending = and_(pending, NoticeRow.next_attempt_at <= now)
         takeable = or_(pending, and_(NoticeRow.status == "sending", NoticeRow.next_attempt_at < now))
         with self.sessions.begin() as s:
-            ids = list(s.scalars(select(NoticeRow.id).where(takeable).order_by(NoticeRow.id).limit(50)
-                                 .with_for_update(skip_locked=True)))
-            if not ids:
-                return []
-            # As in claim_instant: the UPDATE re-checks and returns only the rows this pass took.
-            got = set(s.scalars(update(NoticeRow).where(NoticeRow.id.in_(ids), takeable)
-                                .values(status="sending", next_attempt_at=now + timedelta(seconds=self.claim_seconds))
-                                .returning(NoticeRow.id)))
-            return list(s.scalars(select(NoticeRow).where(NoticeRow.id.in_(got)).order_by(NoticeRow.id)))
+            return _take(s, NoticeRow, takeable,
+                         {"status": "sending", "next_attempt_at": now + timedelta(seconds=self.claim_seconds)}, 50)
 
     def finish_notice(self, notice_id: int, now: datetime, error: str | None, next_at: datetime) -> None:
         with self.sessions.begin() as s:
