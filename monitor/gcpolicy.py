@@ -15,7 +15,7 @@ extraction workers; a library user or a test that imports :mod:`monitor` keeps i
   object alive into the permanent generation, which later passes never walk (the start-up state lives as
   long as the process), and a young pass runs every 10,000 allocations rather than 700. Garbage in cycles
   is still found, a little later: a daemon checking the benchmark's 1,000 sources every 20 s for 10
-  minutes levelled off at ~90 MB resident, against ~85 MB on Python's default schedule.
+  minutes levelled off at ~89.5 MB resident, against ~85.5 MB on Python's default schedule.
 
 ``docs/performance.md`` has the figures before and after.
 """
