@@ -68,7 +68,10 @@ class Figures:
 # ---------------------------------------------------------------- measuring one process
 
 class Watch(threading.Thread):
-    """Polls /proc for the peak RSS (VmHWM) of a process and of its children, and the process's own CPU."""
+    """Polls /proc for the peak RSS (VmHWM) of a process and of its children, and the process's own CPU.
+
+    A child is counted once it has exec'd: between fork and exec its VmHWM is the parent's (as is the
+    ``ru_maxrss`` a reaped child reports, which keeps that pre-exec peak)."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
@@ -88,7 +91,8 @@ class Watch(threading.Thread):
             except (OSError, IndexError):
                 pass
             for child in _children(self.pid):
-                self.child_kb = max(self.child_kb, _hwm(child))
+                if _cmdline(child) != _cmdline(self.pid):  # not a fork that has yet to exec (its VmHWM is ours)
+                    self.child_kb = max(self.child_kb, _hwm(child))
             self.done.wait(0.01)
 
 
@@ -100,6 +104,13 @@ def _hwm(pid: int) -> int:
     except OSError:
         pass
     return 0
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def _children(pid: int) -> list[int]:
