@@ -22,7 +22,7 @@ def test_run_once_checks_every_source_of_a_network_larger_than_a_thousand(site, 
     cfg = write_config(tmp_path / "monitor.yaml", f"""\
         version: 1
         database_url: sqlite:///{tmp_path}/monitor.db
-        http: {{user_agent: "leases-test/1.0", per_host_delay: 0s, per_host_concurrency: 16, concurrency: 16}}
+        http: {{user_agent: "run-once-test/1.0", per_host_delay: 0s, per_host_concurrency: 16, concurrency: 16}}
         sources:
         """)
     cfg.write_text(cfg.read_text() + sources)
