@@ -135,7 +135,7 @@ class Pipeline:
 
     @property
     def classifier(self) -> Classifier:
-        if isinstance(self._classifier, type) or not hasattr(self._classifier, "classify"):  # a factory
+        if callable(self._classifier):  # a factory (a Classifier is not callable)
             self._classifier = self._classifier()
         return cast("Classifier", self._classifier)
 
